@@ -1,0 +1,247 @@
+/**
+ * Workshop settings: one place that turns the environment (and `.env`) into typed values.
+ *
+ * No `ENTRA_TENANT_ID` means offline mode: every Entra ID and Graph setting then leads to the local
+ * emulator and its fixed test tenant (see shared/emulator/directory.ts). With tenant settings the very
+ * same lesson code talks to real Entra ID and real Microsoft Graph.
+ *
+ * Settings a lesson does not use are never asked for: each one is read when first used, and a missing
+ * or malformed one throws a ConfigError whose message names the variable and the fix.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { APPS, TENANT_ID } from './emulator/directory.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type Mode = 'offline' | 'tenant';
+
+/** What MSAL needs to find the authority: spread it into `auth` of an MSAL configuration. */
+export interface MsalAuthorityOptions {
+  authority: string;
+  knownAuthorities?: string[];
+  authorityMetadata?: string;
+  cloudDiscoveryMetadata?: string;
+}
+
+export interface WorkshopConfig {
+  mode: Mode;
+  /** Port of the lesson's HTTP server (`PORT`, default 3001). */
+  port: number;
+  /** Public origin of the lesson's HTTP server, e.g. `http://localhost:3001` (`BASE_URL`). */
+  baseUrl: URL;
+  /** The MCP endpoint, `${baseUrl}/mcp`. In lesson 4 this is also the API's Application ID URI. */
+  mcpUrl: URL;
+  /** Lesson 3's OAuth callback, `${baseUrl}/auth/callback`. */
+  callbackUrl: URL;
+  /** Origin of the Entra ID emulator's pages (`EMULATOR_URL`, default `http://localhost:3100`). */
+  emulatorUrl: URL;
+  /** Where lessons keep local state, such as the token cache (`LAB_STATE_DIR`, default `.lab`). */
+  stateDir: string;
+  entra: EntraSettings;
+  /** Microsoft Graph's v1.0 endpoint. Always the real URL: offline it is routed to the Graph fake. */
+  graphBaseUrl: string;
+}
+
+export interface EntraSettings {
+  tenantId: string;
+  /** The v2.0 token issuer, `…/{tenant}/v2.0`: the `iss` of tokens and the OAuth authorization server. */
+  issuer: string;
+  /** OpenID Connect discovery document of the tenant. */
+  openIdConfigurationUrl: string;
+  /** The tenant's signing keys (JWKS). */
+  jwksUri: string;
+  /** Authority settings for MSAL (offline they name the emulator's endpoints). */
+  msal: MsalAuthorityOptions;
+  /** Lesson 2: the public client's application (client) ID. */
+  readonly publicClientId: string;
+  /** Lesson 3: the web app's client ID and secret. */
+  readonly webClientId: string;
+  readonly webClientSecret: string;
+  /** Lesson 4: the MCP API's client ID (the `aud` of its v2 tokens), its secret for On-Behalf-Of. */
+  readonly apiClientId: string;
+  readonly apiClientSecret: string;
+  /** Lesson 4: the Application ID URI of the MCP API. It must equal the MCP URL exactly. */
+  readonly apiAppIdUri: string;
+  /** Lesson 4: the pre-registered public client that MCP clients use (Entra has no dynamic registration). */
+  readonly mcpClientId: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ENTRA_HOST = 'https://login.microsoftonline.com';
+
+/**
+ * Reads `.env` (if there is one) into `process.env` without overriding variables already set.
+ * Call once at start-up, before loadConfig().
+ */
+export function loadDotEnv(file = path.resolve('.env')): void {
+  if (!existsSync(file)) return;
+  try {
+    process.loadEnvFile(file);
+  } catch (error) {
+    throw new ConfigError(`Could not read ${file}: ${(error as Error).message}. Fix the file or remove it.`);
+  }
+}
+
+export function loadConfig(env: Env = process.env): WorkshopConfig {
+  const port = readPort(env, 'PORT', 3001);
+  const baseUrl = readOrigin(env, 'BASE_URL', `http://localhost:${port}`);
+  const emulatorUrl = readOrigin(env, 'EMULATOR_URL', `http://localhost:${readPort(env, 'EMULATOR_PORT', 3100)}`);
+  const mcpUrl = new URL('/mcp', baseUrl);
+  const tenantId = optional(env, 'ENTRA_TENANT_ID');
+  const entra = tenantId ? tenantSettings(env, tenantId, mcpUrl) : offlineSettings(emulatorUrl, mcpUrl);
+  return {
+    mode: tenantId ? 'tenant' : 'offline',
+    port,
+    baseUrl,
+    mcpUrl,
+    callbackUrl: new URL('/auth/callback', baseUrl),
+    emulatorUrl,
+    stateDir: path.resolve(env.LAB_STATE_DIR || '.lab'),
+    entra,
+    graphBaseUrl: 'https://graph.microsoft.com/v1.0',
+  };
+}
+
+function tenantSettings(env: Env, tenantId: string, mcpUrl: URL): EntraSettings {
+  if (!GUID.test(tenantId)) {
+    throw new ConfigError(
+      `ENTRA_TENANT_ID must be your Directory (tenant) ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47; got "${tenantId}". ` +
+        'Copy it from the app registration\'s Overview page in the Entra admin center, or remove it to work offline.',
+    );
+  }
+  const issuer = `${ENTRA_HOST}/${tenantId}/v2.0`;
+  return {
+    tenantId,
+    issuer,
+    openIdConfigurationUrl: `${issuer}/.well-known/openid-configuration`,
+    jwksUri: `${ENTRA_HOST}/${tenantId}/discovery/v2.0/keys`,
+    msal: { authority: `${ENTRA_HOST}/${tenantId}` },
+    get publicClientId() {
+      return requiredGuid(env, 'ENTRA_PUBLIC_CLIENT_ID', 'the Application (client) ID of lesson 2\'s app registration');
+    },
+    get webClientId() {
+      return requiredGuid(env, 'ENTRA_WEB_CLIENT_ID', 'the Application (client) ID of lesson 3\'s web app registration');
+    },
+    get webClientSecret() {
+      return required(env, 'ENTRA_WEB_CLIENT_SECRET', 'a client secret value of lesson 3\'s web app (Certificates & secrets)');
+    },
+    get apiClientId() {
+      return requiredGuid(env, 'ENTRA_API_CLIENT_ID', 'the Application (client) ID of lesson 4\'s API registration');
+    },
+    get apiClientSecret() {
+      return required(env, 'ENTRA_API_CLIENT_SECRET', 'a client secret value of lesson 4\'s API registration');
+    },
+    get apiAppIdUri() {
+      return optional(env, 'ENTRA_API_APP_ID_URI') ?? mcpUrl.href;
+    },
+    get mcpClientId() {
+      return requiredGuid(env, 'ENTRA_MCP_CLIENT_ID', 'the client ID of the public client registered for MCP clients (lesson 4)');
+    },
+  };
+}
+
+function offlineSettings(emulatorUrl: URL, mcpUrl: URL): EntraSettings {
+  const tenantBase = new URL(`/${TENANT_ID}`, emulatorUrl).href;
+  const issuer = `${tenantBase}/v2.0`;
+  return {
+    tenantId: TENANT_ID,
+    issuer,
+    openIdConfigurationUrl: `${issuer}/.well-known/openid-configuration`,
+    jwksUri: `${tenantBase}/discovery/v2.0/keys`,
+    msal: offlineMsalAuthority(emulatorUrl),
+    publicClientId: APPS.publicClient.clientId,
+    webClientId: APPS.webApp.clientId,
+    webClientSecret: APPS.webApp.secrets[0],
+    apiClientId: APPS.mcpApi.clientId,
+    apiClientSecret: APPS.mcpApi.secrets[0],
+    // Offline the emulator registers http://localhost:3001/mcp; keep PORT at 3001 for lesson 4.
+    apiAppIdUri: mcpUrl.href,
+    mcpClientId: APPS.mcpClient.clientId,
+  };
+}
+
+/**
+ * MSAL only accepts an https authority. Offline we keep the real Entra authority and hand MSAL the
+ * emulator's endpoints as `authorityMetadata`, so MSAL never looks anything up on the internet.
+ */
+function offlineMsalAuthority(emulatorUrl: URL): MsalAuthorityOptions {
+  const tenantBase = new URL(`/${TENANT_ID}`, emulatorUrl).href;
+  const authorityMetadata = {
+    issuer: `${tenantBase}/v2.0`,
+    authorization_endpoint: `${tenantBase}/oauth2/v2.0/authorize`,
+    token_endpoint: `${tenantBase}/oauth2/v2.0/token`,
+    device_authorization_endpoint: `${tenantBase}/oauth2/v2.0/devicecode`,
+    end_session_endpoint: `${tenantBase}/oauth2/v2.0/logout`,
+    jwks_uri: `${tenantBase}/discovery/v2.0/keys`,
+  };
+  const cloudDiscoveryMetadata = {
+    tenant_discovery_endpoint: `${tenantBase}/v2.0/.well-known/openid-configuration`,
+    'api-version': '1.1',
+    metadata: [
+      {
+        preferred_network: 'login.microsoftonline.com',
+        preferred_cache: 'login.microsoftonline.com',
+        aliases: ['login.microsoftonline.com'],
+      },
+    ],
+  };
+  return {
+    authority: `${ENTRA_HOST}/${TENANT_ID}`,
+    knownAuthorities: ['login.microsoftonline.com'],
+    authorityMetadata: JSON.stringify(authorityMetadata),
+    cloudDiscoveryMetadata: JSON.stringify(cloudDiscoveryMetadata),
+  };
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function required(env: Env, name: string, what: string): string {
+  const value = optional(env, name);
+  if (!value) {
+    throw new ConfigError(
+      `${name} is not set. You are using a real tenant (ENTRA_TENANT_ID is set), so put ${what} in .env ` +
+        '(see .env.example), or remove ENTRA_TENANT_ID to work offline.',
+    );
+  }
+  return value;
+}
+
+function requiredGuid(env: Env, name: string, what: string): string {
+  const value = required(env, name, what);
+  if (!GUID.test(value)) {
+    throw new ConfigError(`${name} must be ${what}, a GUID; got "${value}". Copy it from the app registration's Overview page.`);
+  }
+  return value;
+}
+
+function readPort(env: Env, name: string, fallback: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(`${name} must be a port number between 1 and 65535; got "${raw}". Fix it in .env or your shell.`);
+  }
+  return port;
+}
+
+function readOrigin(env: Env, name: string, fallback: string): URL {
+  const raw = optional(env, name) ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL such as ${fallback}; got "${raw}".`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError(`${name} must be an origin (scheme, host and port only) such as ${fallback}; got "${raw}".`);
+  }
+  return new URL(url.origin);
+}

@@ -1,0 +1,152 @@
+/**
+ * The emulated tenant: fixed, documented test data shared by the emulator, the lessons and the tests.
+ *
+ * Everything here is public test data for an offline tenant that exists only on your machine.
+ * The IDs are stable so that a lesson's `.env`-free run, its tests and the README all agree.
+ * The client secrets below are NOT secrets: they open nothing but this emulator.
+ */
+
+export const TENANT_ID = '7f3c9a2e-4b1d-4e8a-9c6f-2d5e8b1a0c43';
+export const TENANT_DOMAIN = 'contoso.test';
+
+/** Microsoft Graph's well-known application ID (the same in every tenant). */
+export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+
+export interface TestUser {
+  oid: string;
+  displayName: string;
+  givenName: string;
+  surname: string;
+  userPrincipalName: string;
+  jobTitle: string;
+  officeLocation: string;
+  /** App roles this user holds on the workshop API (lesson 4 and 5). */
+  apiRoles: string[];
+}
+
+export const USERS: readonly TestUser[] = [
+  {
+    oid: '5d8e2f1a-93c4-4b7e-a1d6-0c2f9e8b7a61',
+    displayName: 'Ada Lovelace',
+    givenName: 'Ada',
+    surname: 'Lovelace',
+    userPrincipalName: `ada@${TENANT_DOMAIN}`,
+    jobTitle: 'Chief Analyst',
+    officeLocation: 'London',
+    apiRoles: ['MCP.Admin'],
+  },
+  {
+    oid: 'a3b7c9d1-2e4f-4a6b-8c0d-1e3f5a7b9c2d',
+    displayName: 'Grace Hopper',
+    givenName: 'Grace',
+    surname: 'Hopper',
+    userPrincipalName: `grace@${TENANT_DOMAIN}`,
+    jobTitle: 'Compiler Engineer',
+    officeLocation: 'Arlington',
+    apiRoles: [],
+  },
+];
+
+export type ClientKind = 'public' | 'confidential';
+
+/** A permission another app exposes (a delegated scope or an app role). */
+export interface ApiPermissions {
+  /** Application ID URIs (`identifierUris`). The first is the canonical one. */
+  identifierUris: string[];
+  /** Delegated scopes (`oauth2PermissionScopes`), by value. */
+  scopes: string[];
+  /** App roles (`appRoles`), by value. */
+  appRoles: string[];
+}
+
+export interface AppRegistration {
+  clientId: string;
+  displayName: string;
+  kind: ClientKind;
+  /** Redirect URIs. Loopback URIs (`http://localhost`, `http://127.0.0.1`) match on any port, as in Entra. */
+  redirectUris: string[];
+  /** "Allow public client flows" (device code). */
+  allowPublicClientFlows?: boolean;
+  /** Client secrets (confidential clients). */
+  secrets?: string[];
+  /** What this app exposes as an API, if anything. */
+  api?: ApiPermissions;
+  /** App roles granted to this app itself (client credentials), keyed by resource client ID. */
+  appRoleAssignments?: Record<string, string[]>;
+  /** Apps allowed to call this API without a consent prompt (`preAuthorizedApplications`). */
+  preAuthorizedClientIds?: string[];
+}
+
+/** The workshop API's Application ID URI offline: exactly the MCP endpoint (see lesson 4). */
+export const API_APP_ID_URI = 'http://localhost:3001/mcp';
+
+export const APPS = {
+  /** Lesson 2: a desktop / CLI app that cannot keep a secret. */
+  publicClient: {
+    clientId: '2b6e4d8f-1a3c-4e5b-9d7f-6a8c0e2b4d61',
+    displayName: 'Workshop stdio MCP server (public client)',
+    kind: 'public',
+    redirectUris: ['http://localhost'],
+    allowPublicClientFlows: true,
+  },
+  /** Lesson 3: a web app that keeps a secret on its server. */
+  webApp: {
+    clientId: '9c1e3a5b-7d2f-4b8e-a6c4-3f5e7a9b1d28',
+    displayName: 'Workshop remote MCP server (confidential client)',
+    kind: 'confidential',
+    redirectUris: ['http://localhost:3001/auth/callback'],
+    secrets: ['offline-web-app-secret-not-a-real-secret'],
+  },
+  /** Lesson 4 and 5: the MCP server as a protected API, and a confidential client for On-Behalf-Of. */
+  mcpApi: {
+    clientId: 'e4f6a8b0-c2d4-4e6f-8a1b-3c5d7e9f0a12',
+    displayName: 'Workshop MCP API (resource server)',
+    kind: 'confidential',
+    redirectUris: [],
+    secrets: ['offline-mcp-api-secret-not-a-real-secret'],
+    api: {
+      identifierUris: [API_APP_ID_URI, 'api://e4f6a8b0-c2d4-4e6f-8a1b-3c5d7e9f0a12'],
+      scopes: ['tools.read', 'mail.send'],
+      appRoles: ['MCP.Admin', 'Tools.Read.All'],
+    },
+    preAuthorizedClientIds: ['6d8f0a2c-4e6b-4d8f-b0a2-5c7e9a1b3d47'],
+  },
+  /** Lesson 4: the pre-registered public client that MCP clients (Inspector, the SDK, VS Code) use. */
+  mcpClient: {
+    clientId: '6d8f0a2c-4e6b-4d8f-b0a2-5c7e9a1b3d47',
+    displayName: 'Workshop MCP client (pre-registered public client)',
+    kind: 'public',
+    redirectUris: ['http://localhost/callback', 'http://localhost/oauth/callback', 'http://localhost/oauth/callback/debug'],
+  },
+  /** Lesson 4: an app-only caller (client credentials) holding an app role on the API. */
+  daemon: {
+    clientId: '1f3a5c7e-9b2d-4f6a-8c1e-7d9b3f5a2c84',
+    displayName: 'Workshop nightly report job (daemon)',
+    kind: 'confidential',
+    redirectUris: [],
+    secrets: ['offline-daemon-secret-not-a-real-secret'],
+    appRoleAssignments: { 'e4f6a8b0-c2d4-4e6f-8a1b-3c5d7e9f0a12': ['Tools.Read.All'] },
+  },
+  /** Microsoft Graph as a resource. */
+  graph: {
+    clientId: GRAPH_APP_ID,
+    displayName: 'Microsoft Graph',
+    kind: 'confidential',
+    redirectUris: [],
+    api: {
+      identifierUris: [GRAPH_RESOURCE, `${GRAPH_RESOURCE}/`],
+      scopes: ['User.Read', 'Mail.Send'],
+      appRoles: ['User.Read.All', 'Mail.Send'],
+    },
+  },
+} as const satisfies Record<string, AppRegistration>;
+
+export type AppName = keyof typeof APPS;
+
+export function findUser(idOrName: string): TestUser | undefined {
+  const wanted = idOrName.toLowerCase();
+  return USERS.find(
+    (u) => u.oid === wanted || u.userPrincipalName.toLowerCase() === wanted || u.givenName.toLowerCase() === wanted,
+  );
+}

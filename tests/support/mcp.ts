@@ -1,0 +1,57 @@
+/**
+ * Connecting a real MCP client (the SDK's own) to the code under test.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+export interface HttpClientOptions {
+  authProvider?: OAuthClientProvider;
+  /** Extra headers on every request, e.g. a hand-made `Authorization` header. */
+  headers?: Record<string, string>;
+}
+
+/** Connects an MCP client over Streamable HTTP. Close it with `client.close()`. */
+export async function connectHttpClient(url: URL | string, options: HttpClientOptions = {}): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    authProvider: options.authProvider,
+    requestInit: options.headers ? { headers: options.headers } : undefined,
+  });
+  const client = new Client({ name: 'workshop-tests', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+export interface StdioClientOptions {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Spawns a stdio MCP server and connects a client to it. stderr is piped so tests can read the logs. */
+export async function connectStdioClient(options: StdioClientOptions) {
+  const transport = new StdioClientTransport({
+    command: options.command,
+    args: options.args,
+    cwd: options.cwd,
+    env: { ...getDefaultEnvironment(), ...options.env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: 'workshop-tests', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport, stderr: () => stderr };
+}
+
+/** The text of a tool result's text blocks, joined. */
+export function resultText(result: unknown): string {
+  const content = (result as CallToolResult).content ?? [];
+  return content
+    .filter((block): block is { type: 'text'; text: string } => block.type === 'text')
+    .map((block) => block.text)
+    .join('\n');
+}
