@@ -1,0 +1,146 @@
+/**
+ * The emulator's browser pages: plain HTML forms that work without JavaScript, so a learner can
+ * use them in any browser and a test can drive them as a browser would (fetch the page, submit the form).
+ */
+import type { AppRegistration, TestUser } from './directory.ts';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+  body { font-family: system-ui, sans-serif; background: #f3f2f1; margin: 0; }
+  main { max-width: 28rem; margin: 3rem auto; background: #fff; padding: 2rem; box-shadow: 0 2px 6px #0002; }
+  h1 { font-size: 1.4rem; margin-top: 0; }
+  .note { color: #605e5c; font-size: .9rem; }
+  .error { color: #a4262c; }
+  button { display: block; width: 100%; text-align: left; padding: .75rem 1rem; margin: .5rem 0; font-size: 1rem;
+           border: 1px solid #8a8886; background: #fff; cursor: pointer; }
+  button:hover { background: #edebe9; }
+  button.primary { background: #0067b8; color: #fff; border-color: #0067b8; text-align: center; }
+  button.secondary { text-align: center; }
+  ul { padding-left: 1.2rem; }
+  input[type=text] { font-size: 1.2rem; padding: .5rem; width: 100%; box-sizing: border-box; letter-spacing: .1em; }
+  small { color: #605e5c; }
+</style>
+</head>
+<body><main>
+<p class="note">Contoso (workshop emulator) — an offline stand-in for Microsoft Entra ID</p>
+${body}
+</main></body>
+</html>`;
+}
+
+export function htmlResponse(html: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(html, {
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      // The sign-in page must never be framed (clickjacking).
+      'x-frame-options': 'DENY',
+      'content-security-policy': "frame-ancestors 'none'",
+      ...headers,
+    },
+  });
+}
+
+function userButtons(users: readonly TestUser[], hintedOid?: string): string {
+  const ordered = [...users].sort((a, b) => Number(b.oid === hintedOid) - Number(a.oid === hintedOid));
+  return ordered
+    .map(
+      (u) =>
+        `<button type="submit" name="user" value="${u.oid}">${escapeHtml(u.displayName)}` +
+        `${u.oid === hintedOid ? ' <small>(suggested)</small>' : ''}<br><small>${escapeHtml(u.userPrincipalName)}</small></button>`,
+    )
+    .join('\n');
+}
+
+export interface SignInPageOptions {
+  action: string;
+  requestId: string;
+  client: AppRegistration;
+  resourceName: string;
+  scopes: string[];
+  users: readonly TestUser[];
+  hintedOid?: string;
+}
+
+export function signInPage(o: SignInPageOptions): string {
+  const scopes = o.scopes.map((s) => `<li>${escapeHtml(s)}</li>`).join('');
+  return page(
+    'Sign in',
+    `<h1>Sign in</h1>
+<p><strong>${escapeHtml(o.client.displayName)}</strong> wants to sign you in and use ${escapeHtml(o.resourceName)} as you:</p>
+<ul>${scopes}</ul>
+<form method="post" action="${escapeHtml(o.action)}">
+<input type="hidden" name="request" value="${escapeHtml(o.requestId)}">
+<p>Pick an account:</p>
+${userButtons(o.users, o.hintedOid)}
+<button type="submit" name="action" value="cancel" class="secondary">Cancel</button>
+</form>
+<p class="note">Test users only. Nothing here leaves your machine.</p>`,
+  );
+}
+
+/** The `form_post` response mode: a form that posts the result to the app (auto-submitted when scripts run). */
+export function formPostPage(redirectUri: string, fields: Record<string, string>): string {
+  const inputs = Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n');
+  return page(
+    'Signing you in',
+    `<h1>Almost done</h1>
+<form method="post" action="${escapeHtml(redirectUri)}" id="result">
+${inputs}
+<button type="submit" class="primary">Continue to the app</button>
+</form>
+<script>document.getElementById('result').submit()</script>`,
+  );
+}
+
+export function errorPage(title: string, message: string, status = 400): Response {
+  return htmlResponse(
+    page(title, `<h1>${escapeHtml(title)}</h1><p class="error">${escapeHtml(message)}</p>`),
+    status,
+  );
+}
+
+export function deviceLoginPage(action: string, users: readonly TestUser[], message?: string, userCode = ''): string {
+  return page(
+    'Enter code',
+    `<h1>Enter code</h1>
+<p>Enter the code shown by the app that wants to sign you in, then pick an account.</p>
+${message ? `<p class="error">${escapeHtml(message)}</p>` : ''}
+<form method="post" action="${escapeHtml(action)}">
+<p><input type="text" name="user_code" value="${escapeHtml(userCode)}" autocomplete="off" autofocus aria-label="Code"></p>
+${userButtons(users)}
+<button type="submit" name="action" value="decline" class="secondary">Decline</button>
+</form>`,
+  );
+}
+
+export function messagePage(title: string, message: string): Response {
+  return htmlResponse(page(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>`));
+}
+
+export function homePage(users: readonly TestUser[], apps: readonly AppRegistration[], issuer: string): Response {
+  const userRows = users.map((u) => `<li>${escapeHtml(u.displayName)} — ${escapeHtml(u.userPrincipalName)}</li>`).join('');
+  const appRows = apps.map((a) => `<li>${escapeHtml(a.displayName)}<br><small>${a.clientId}</small></li>`).join('');
+  return htmlResponse(
+    page(
+      'Workshop tenant',
+      `<h1>The workshop tenant is running</h1>
+<p>Issuer: <code>${escapeHtml(issuer)}</code></p>
+<h2>Test users</h2><ul>${userRows}</ul>
+<h2>App registrations</h2><ul>${appRows}</ul>`,
+    ),
+  );
+}

@@ -1,0 +1,126 @@
+/**
+ * The emulator as an HTTP server, for running lessons: the sign-in and device code pages in a real
+ * browser, the token endpoint for MSAL in any process, and the Graph fake under /graph for the
+ * offline bridge (shared/offline/register.ts). State and keys persist in the lab's state folder,
+ * so signing in once lasts across restarts, as a real tenant would.
+ *
+ *   npm run emulator
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createEntraEmulator, type EntraEmulator } from './entra.ts';
+import { GraphFake } from './graph.ts';
+import { loadOrCreateKeySet } from './keys.ts';
+import { EmulatorStore } from './store.ts';
+
+export interface EmulatorServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Where state and keys are kept; in memory when omitted (tests). */
+  stateDir?: string;
+  /** Serve an existing emulator (tests); otherwise one is made. */
+  emulator?: EntraEmulator;
+  graph?: GraphFake;
+  /** Called with one line per sign-in, token and mail, for the learner's console. */
+  onEvent?: (line: string) => void;
+}
+
+export interface RunningEmulator {
+  url: URL;
+  emulator: EntraEmulator;
+  graph: GraphFake;
+  close(): Promise<void>;
+}
+
+export async function startEmulatorServer(options: EmulatorServerOptions): Promise<RunningEmulator> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, 'localhost', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = new URL(`http://localhost:${port}`);
+
+  const emulator = options.emulator ?? (await persistentEmulator(url, options.stateDir));
+  const graph = options.graph ?? new GraphFake(emulator);
+  server.on('request', (req, res) => {
+    void serve(req, res, url, emulator, graph, options.onEvent);
+  });
+  return {
+    url,
+    emulator,
+    graph,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function persistentEmulator(url: URL, stateDir?: string): Promise<EntraEmulator> {
+  if (!stateDir) return createEntraEmulator({ url });
+  const dir = path.join(stateDir, 'emulator');
+  const now = Date.now;
+  return createEntraEmulator({
+    url,
+    now,
+    keys: await loadOrCreateKeySet(path.join(dir, 'keys.json')),
+    store: new EmulatorStore(now, path.join(dir, 'state.json')),
+  });
+}
+
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  origin: URL,
+  emulator: EntraEmulator,
+  graph: GraphFake,
+  onEvent?: (line: string) => void,
+): Promise<void> {
+  try {
+    const request = toWebRequest(req, origin);
+    const isGraph = new URL(request.url).pathname.startsWith('/graph/');
+    const eventsBefore = emulator.events.length;
+    const mailsBefore = graph.outbox.length;
+    const response = isGraph ? await graph.handle(request) : await emulator.handle(request);
+    if (onEvent) {
+      for (const event of emulator.events.slice(eventsBefore)) onEvent(describeEvent(event));
+      for (const mail of graph.outbox.slice(mailsBefore)) onEvent(`mail sent by ${mail.from} to ${mail.to.join(', ')}: "${mail.subject}"`);
+    }
+    res.statusCode = response.status;
+    response.headers.forEach((value, name) => {
+      if (name !== 'set-cookie') res.setHeader(name, value);
+    });
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+    res.end(Buffer.from(await response.arrayBuffer()));
+  } catch (error) {
+    res.statusCode = 500;
+    res.end(`Emulator error: ${(error as Error).message}`);
+  }
+}
+
+function toWebRequest(req: IncomingMessage, origin: URL): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) value.forEach((v) => headers.append(name, v));
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  return new Request(new URL(req.url ?? '/', origin), {
+    method: req.method,
+    headers,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream) : undefined,
+    duplex: 'half',
+  } as RequestInit);
+}
+
+function describeEvent(event: { type: string; grant?: string; clientId?: string; user?: string; error?: string }): string {
+  if (event.type === 'error') return `refused: ${event.error}`;
+  if (event.type === 'sign-in') return `${event.user} signed in (client ${event.clientId})`;
+  if (event.type === 'device-code') return `device code issued (client ${event.clientId})`;
+  return `token issued: ${event.grant}${event.user ? ` for ${event.user}` : ''} (client ${event.clientId})`;
+}

@@ -1,0 +1,47 @@
+/**
+ * How the lab tooling talks to the learner: one-line errors, a little colour, and the commands to run next.
+ */
+
+/**
+ * A mistake the learner can fix (an unknown lesson, a port in use, a missing file). The CLI prints its
+ * message as one line, never a stack trace.
+ */
+export class LabError extends Error {
+  override name = 'LabError';
+}
+
+/** Colour only on an interactive terminal, and never when NO_COLOR is set (https://no-color.org). */
+const useColor = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+
+function paint(code: number, text: string): string {
+  return useColor ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+export const bold = (text: string) => paint(1, text);
+export const dim = (text: string) => paint(2, text);
+export const red = (text: string) => paint(31, text);
+export const green = (text: string) => paint(32, text);
+export const yellow = (text: string) => paint(33, text);
+export const cyan = (text: string) => paint(36, text);
+
+/** The lab's own lines go to stdout; a lesson server's logs go to stderr, so the two are easy to tell apart. */
+export function say(line = ''): void {
+  console.log(line);
+}
+
+/** An error line for the learner: what went wrong and what to do. */
+export function sayError(message: string): void {
+  console.error(red(`✘ ${message}`));
+}
+
+/** "Next:" followed by commands, each on its own line, aligned with its explanation. */
+export function sayNext(title: string, steps: ReadonlyArray<readonly [command: string, why: string]>): void {
+  say(bold(title));
+  const width = Math.max(...steps.map(([command]) => command.length));
+  for (const [command, why] of steps) say(`  ${cyan(command.padEnd(width))}   ${why}`);
+}
+
+/** `npm run <script>` for a script name, the way learners type it. */
+export function npmRun(script: string): string {
+  return script === 'test' ? 'npm test' : `npm run ${script}`;
+}

@@ -1,0 +1,180 @@
+/**
+ * `npm test`: the workshop's integrity check, for maintainers and CI.
+ *
+ * Steps, run one after another (lesson suites share ports and network mocks):
+ *   1. lesson table  every NN-* folder under lessons/ and solutions/ has a row in shared/lab/lessons.ts
+ *   2. typecheck     `tsc --noEmit -p .` over the whole repository
+ *   3. unit tests    `vitest run tests/shared` (skipped while that folder has no tests)
+ *   4. per lesson    the suite with LAB_TARGET=solutions passes, every test
+ *   5. per lesson    the suite with LAB_TARGET=lessons fails at least one test: a starter that passes
+ *                    leaves the learner nothing to do, which is an integrity failure
+ *
+ * It prints one line per step with its counts and ends with `N passed, N failed`, where N counts
+ * integrity steps (a skipped step counts as neither). Exit code 1 when any step failed. Output of a
+ * step is replayed only when the step fails.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { availableLessons, repoPath, ROOT, unregisteredFolders, type CodeKind, type Lesson } from './lessons.ts';
+import { bold, dim, green, red, say, yellow } from './output.ts';
+import { portAcceptsConnections, runNode, tscBin, vitestBin } from './processes.ts';
+import { readTestCounts, tests } from './vitestReport.ts';
+
+/** A suite that hangs must not hang CI. */
+const STEP_TIMEOUT_MS = 10 * 60_000;
+/** The port lessons listen on by default; a running `npm run lesson:N` would collide with the suites. */
+const LESSON_PORT = 3001;
+
+type Verdict = 'pass' | 'fail' | 'skip';
+
+interface StepResult {
+  verdict: Verdict;
+  /** One line: what was counted. */
+  detail: string;
+  /** Shown under the step line when the step failed (captured output, failing tests). */
+  explain?: string;
+}
+
+const results: Verdict[] = [];
+
+function report(name: string, result: StepResult): void {
+  results.push(result.verdict);
+  const mark = { pass: green('✔'), fail: red('✘'), skip: yellow('–') }[result.verdict];
+  say(`${mark} ${name.padEnd(22)} ${result.detail}`);
+  if (result.verdict === 'fail' && result.explain) say(indent(result.explain.trimEnd()));
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
+function lessonTable(): StepResult {
+  const strays = unregisteredFolders();
+  const lessons = availableLessons();
+  const names = lessons.map((lesson) => lesson.folder).join(', ') || 'none yet';
+  if (strays.length > 0) {
+    return {
+      verdict: 'fail',
+      detail: `${strays.length} folder(s) have no row in shared/lab/lessons.ts: ${strays.join(', ')}`,
+      explain: 'Add a row to LESSON_TABLE (number, slug, title, transport, emulator, Graph bridge, tenant variables), or rename the folder to NN-slug.',
+    };
+  }
+  return { verdict: 'pass', detail: `${lessons.length} lesson(s) found: ${names}` };
+}
+
+async function typecheck(): Promise<StepResult> {
+  const run = await runNode([tscBin(), '--noEmit', '-p', '.'], { capture: true, timeoutMs: STEP_TIMEOUT_MS });
+  const errors = run.output.match(/error TS\d+:/g)?.length ?? 0;
+  if (run.code === 0) return { verdict: 'pass', detail: 'tsc --noEmit -p .: 0 errors' };
+  return {
+    verdict: 'fail',
+    detail: `tsc --noEmit -p .: ${run.timedOut ? 'timed out' : `${errors} error${errors === 1 ? '' : 's'}`}`,
+    explain: run.output,
+  };
+}
+
+/** True when `dir` holds at least one `*.test.ts` file, at any depth. */
+function hasTests(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir).some((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? hasTests(full) : name.endsWith('.test.ts');
+  });
+}
+
+/** Runs vitest on `filter` with LAB_TARGET and returns the counts, or why there are none. */
+async function vitest(filter: string, target: CodeKind | undefined, reportDir: string, label: string) {
+  const report = path.join(reportDir, `${label}.json`);
+  const env = { ...process.env, ...(target ? { LAB_TARGET: target } : {}) };
+  const run = await runNode([vitestBin(), 'run', filter, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+    env,
+    capture: true,
+    timeoutMs: STEP_TIMEOUT_MS,
+  });
+  return { run, counts: readTestCounts(report) };
+}
+
+async function unitTests(reportDir: string): Promise<StepResult> {
+  const dir = path.join(ROOT, 'tests', 'shared');
+  if (!hasTests(dir)) return { verdict: 'skip', detail: 'skipped: no tests in tests/shared yet' };
+  const { run, counts } = await vitest('tests/shared', undefined, reportDir, 'unit');
+  if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
+  const detail = `${counts.passed} of ${tests(counts.total)} pass`;
+  return run.code === 0 && counts.failed === 0 ? { verdict: 'pass', detail } : { verdict: 'fail', detail, explain: run.output };
+}
+
+async function solutionPasses(lesson: Lesson, reportDir: string): Promise<StepResult> {
+  const missing = missingFor(lesson, lesson.solutionDir);
+  if (missing) return { verdict: 'fail', detail: missing };
+  const { run, counts } = await vitest(repoPath(lesson.testFile), 'solutions', reportDir, `${lesson.folder}-solutions`);
+  if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
+  const detail = `${repoPath(lesson.solutionDir)}: ${counts.passed} of ${tests(counts.total)} pass`;
+  if (run.code === 0 && counts.total > 0 && counts.failed === 0 && counts.brokenFiles === 0) return { verdict: 'pass', detail };
+  const why = counts.total === 0 ? ' (the suite has no tests)' : '';
+  return { verdict: 'fail', detail: detail + why, explain: run.output };
+}
+
+async function starterFails(lesson: Lesson, reportDir: string): Promise<StepResult> {
+  const missing = missingFor(lesson, lesson.lessonDir);
+  if (missing) return { verdict: 'fail', detail: missing };
+  const { run, counts } = await vitest(repoPath(lesson.testFile), 'lessons', reportDir, `${lesson.folder}-lessons`);
+  if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
+  const where = repoPath(lesson.lessonDir);
+  if (counts.failed > 0) {
+    return { verdict: 'pass', detail: `${where}: ${counts.failed} of ${tests(counts.total)} fail, as a starter should` };
+  }
+  if (counts.brokenFiles > 0) {
+    return {
+      verdict: 'fail',
+      detail: `${where}: the suite could not run against the starter (no test failed; the file errored)`,
+      explain: `A starter must load and fail specific tests, not break the suite.\n${run.output}`,
+    };
+  }
+  return {
+    verdict: 'fail',
+    detail: `${where}: all ${tests(counts.total)} pass, so the starter leaves the learner nothing to do`,
+    explain: 'Put the TODOs back: the starter must fail at least one test of its lesson.',
+  };
+}
+
+function missingFor(lesson: Lesson, dir: string): string | undefined {
+  if (!existsSync(dir)) return `${repoPath(dir)} is missing`;
+  if (!existsSync(lesson.testFile)) return `${repoPath(lesson.testFile)} is missing`;
+  return undefined;
+}
+
+function noReport(run: { code: number; timedOut: boolean }): string {
+  return run.timedOut
+    ? `vitest did not finish within ${STEP_TIMEOUT_MS / 60_000} minutes and was stopped`
+    : `vitest wrote no report (exit code ${run.code}); its output follows`;
+}
+
+async function main(): Promise<number> {
+  say(bold('Workshop self-test') + dim(': every solution passes, every starter leaves work to do.'));
+  if (await portAcceptsConnections(LESSON_PORT)) {
+    say(yellow(`Port ${LESSON_PORT} is in use (a running npm run lesson:N?). Lesson suites may fail until you stop it.`));
+  }
+  const reportDir = mkdtempSync(path.join(os.tmpdir(), 'workshop-selftest-'));
+  try {
+    report('lesson table', lessonTable());
+    report('typecheck', await typecheck());
+    report('unit tests', await unitTests(reportDir));
+    for (const lesson of availableLessons()) {
+      report(`lesson ${lesson.number} solution`, await solutionPasses(lesson, reportDir));
+      report(`lesson ${lesson.number} starter`, await starterFails(lesson, reportDir));
+    }
+  } finally {
+    rmSync(reportDir, { recursive: true, force: true });
+  }
+  const passed = results.filter((verdict) => verdict === 'pass').length;
+  const failed = results.filter((verdict) => verdict === 'fail').length;
+  say();
+  say(`${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
