@@ -82,6 +82,8 @@ interface RefreshRecord {
   issuedAt: number;
   expiresAt: number;
   used: boolean;
+  /** Set by revokeUserSessions on the tokens that existed then. */
+  revoked?: boolean;
 }
 
 interface DeviceRecord {
@@ -546,8 +548,7 @@ export class EntraEmulator {
     if (record.clientId !== app.clientId) throw Errors.refreshTokenOtherClient();
     if (record.used) throw Errors.refreshTokenUsed();
     if (this.now() > record.expiresAt) throw Errors.codeExpired();
-    const revokedAt = this.store.get<number>('revocations', record.userOid);
-    if (revokedAt !== undefined && record.issuedAt <= revokedAt) throw Errors.refreshTokenRevoked();
+    if (record.revoked) throw Errors.refreshTokenRevoked();
     this.store.update('refreshTokens', token, { ...record, used: true });
     const user = findUser(record.userOid)!;
     // A refresh may ask for another resource (Entra refresh tokens are multi-resource); without `scope`, the original one.
@@ -703,7 +704,11 @@ export class EntraEmulator {
   revokeUserSessions(userIdOrName: string): void {
     const user = findUser(userIdOrName);
     if (!user) throw new Error(`No test user "${userIdOrName}".`);
-    this.store.put('revocations', user.oid, this.now(), this.settings.refreshTokenLifetimeSeconds);
+    // Mark the tokens that exist now instead of comparing timestamps: a token issued in the same
+    // millisecond, or after a test moved the clock back, must not count as revoked.
+    for (const [token, record] of this.store.entries<RefreshRecord>('refreshTokens')) {
+      if (record.userOid === user.oid && !record.revoked) this.store.update('refreshTokens', token, { ...record, revoked: true });
+    }
     for (const [id, session] of this.store.entries<{ userOid: string }>('sessions')) {
       if (session.userOid === user.oid) this.store.delete('sessions', id);
     }

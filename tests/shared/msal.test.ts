@@ -63,7 +63,7 @@ describe('MSAL PublicClientApplication against the emulator', () => {
     const result = await interactive(publicClient(), 'ada');
     const me = await fetch('https://graph.microsoft.com/v1.0/me', { headers: { authorization: `Bearer ${result.accessToken}` } });
     expect(me.status).toBe(200);
-    expect((await me.json()).displayName).toBe('Ada Lovelace');
+    expect(((await me.json()) as { displayName: string }).displayName).toBe('Ada Lovelace');
     expect(graph.calls.at(-1)?.oid).toBe(findUser('ada')!.oid);
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * The config module: no tenant settings means offline mode against the emulator; tenant settings
+ * lead to login.microsoftonline.com; a missing or malformed variable throws a ConfigError that
+ * names the variable and the fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../shared/config.ts';
+import { APPS, TENANT_ID } from '../../shared/emulator/directory.ts';
+
+const TENANT_GUID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+
+/** Runs `read` and returns the ConfigError it throws; fails the test when it throws nothing or something else. */
+function configError(read: () => unknown, what: string): ConfigError {
+  try {
+    read();
+  } catch (error) {
+    expect(error, `${what}: expected a ConfigError, got ${String(error)}`).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`${what}: expected a ConfigError, but nothing was thrown.`);
+}
+
+describe('offline mode (no ENTRA_TENANT_ID)', () => {
+  const config = loadConfig({});
+
+  it('is offline, with the emulator\'s tenant, client IDs and endpoints', () => {
+    expect(config.mode, 'no ENTRA_TENANT_ID means offline').toBe('offline');
+    expect(config.port, 'PORT defaults to 3001').toBe(3001);
+    expect(config.mcpUrl.href, 'the MCP endpoint').toBe('http://localhost:3001/mcp');
+    expect(config.callbackUrl.href, 'lesson 3\'s callback').toBe('http://localhost:3001/auth/callback');
+    expect(config.emulatorUrl.origin, 'the emulator\'s default origin').toBe('http://localhost:3100');
+    expect(config.entra.tenantId, 'the emulated tenant').toBe(TENANT_ID);
+    expect(config.entra.issuer, 'the issuer is on the emulator').toBe(`http://localhost:3100/${TENANT_ID}/v2.0`);
+    expect(config.entra.jwksUri, 'the JWKS is on the emulator').toBe(`http://localhost:3100/${TENANT_ID}/discovery/v2.0/keys`);
+    expect(config.entra.publicClientId, 'lesson 2\'s client').toBe(APPS.publicClient.clientId);
+    expect(config.entra.webClientId, 'lesson 3\'s client').toBe(APPS.webApp.clientId);
+    expect(config.entra.webClientSecret, 'lesson 3\'s offline secret').toBe(APPS.webApp.secrets[0]);
+    expect(config.entra.apiClientId, 'lesson 4\'s API').toBe(APPS.mcpApi.clientId);
+    expect(config.entra.mcpClientId, 'lesson 4\'s pre-registered client').toBe(APPS.mcpClient.clientId);
+    expect(config.entra.apiAppIdUri, 'the API\'s Application ID URI is the MCP URL').toBe(APPS.mcpApi.api.identifierUris[0]);
+    expect(config.graphBaseUrl, 'Graph keeps its real URL offline').toBe('https://graph.microsoft.com/v1.0');
+  });
+
+  it('gives MSAL the real authority with the emulator\'s endpoints as authorityMetadata', () => {
+    const msal = config.entra.msal;
+    expect(msal.authority, 'MSAL only takes an https authority: the real one').toBe(`https://login.microsoftonline.com/${TENANT_ID}`);
+    expect(msal.knownAuthorities, 'the authority is known, so MSAL does no instance discovery').toEqual(['login.microsoftonline.com']);
+    const metadata = JSON.parse(msal.authorityMetadata ?? '{}') as Record<string, string>;
+    expect(metadata.token_endpoint, 'tokens come from the emulator').toBe(`http://localhost:3100/${TENANT_ID}/oauth2/v2.0/token`);
+    expect(metadata.authorization_endpoint, 'sign-in happens at the emulator').toBe(`http://localhost:3100/${TENANT_ID}/oauth2/v2.0/authorize`);
+    const cloud = JSON.parse(msal.cloudDiscoveryMetadata ?? '{}') as { metadata: Array<{ preferred_cache: string; aliases: string[] }> };
+    expect(cloud.metadata[0].aliases, 'preferred_cache must be one of the aliases, or silent sign-in finds nothing').toContain(
+      cloud.metadata[0].preferred_cache,
+    );
+  });
+
+  it('follows PORT and EMULATOR_URL', () => {
+    const moved = loadConfig({ PORT: '4001', EMULATOR_URL: 'http://127.0.0.1:4100' });
+    expect(moved.mcpUrl.href, 'PORT moves the MCP URL').toBe('http://localhost:4001/mcp');
+    expect(moved.entra.issuer, 'EMULATOR_URL moves the issuer').toBe(`http://127.0.0.1:4100/${TENANT_ID}/v2.0`);
+  });
+});
+
+describe('tenant mode (ENTRA_TENANT_ID set)', () => {
+  it('switches to login.microsoftonline.com for a tenant GUID', () => {
+    const config = loadConfig({ ENTRA_TENANT_ID: TENANT_GUID, ENTRA_PUBLIC_CLIENT_ID: APPS.publicClient.clientId });
+    expect(config.mode, 'a tenant ID means tenant mode').toBe('tenant');
+    expect(config.entra.tenantId, 'the given tenant').toBe(TENANT_GUID);
+    expect(config.entra.issuer, 'the real v2.0 issuer').toBe(`https://login.microsoftonline.com/${TENANT_GUID}/v2.0`);
+    expect(config.entra.jwksUri, 'the real JWKS').toBe(`https://login.microsoftonline.com/${TENANT_GUID}/discovery/v2.0/keys`);
+    expect(config.entra.openIdConfigurationUrl, 'the real discovery document').toBe(
+      `https://login.microsoftonline.com/${TENANT_GUID}/v2.0/.well-known/openid-configuration`,
+    );
+    expect(config.entra.msal, 'MSAL discovers the real authority itself').toEqual({ authority: `https://login.microsoftonline.com/${TENANT_GUID}` });
+    expect(config.entra.publicClientId, 'client IDs come from the environment').toBe(APPS.publicClient.clientId);
+  });
+
+  it('asks for ENTRA_WEB_CLIENT_SECRET only when it is read, naming the variable and .env.example', () => {
+    const config = loadConfig({ ENTRA_TENANT_ID: TENANT_GUID });
+    expect(config.mode, 'loading works without the secret: lessons that do not need it never ask').toBe('tenant');
+    const error = configError(() => config.entra.webClientSecret, 'reading the missing web client secret');
+    expect(error.message, 'the message names the variable').toContain('ENTRA_WEB_CLIENT_SECRET');
+    expect(error.message, 'the message points at .env.example').toContain('.env.example');
+  });
+
+  it('refuses a client ID that is not a GUID, naming the variable', () => {
+    const config = loadConfig({ ENTRA_TENANT_ID: TENANT_GUID, ENTRA_API_CLIENT_ID: 'my-api' });
+    expect(configError(() => config.entra.apiClientId, 'a malformed ENTRA_API_CLIENT_ID').message, 'names the variable').toContain(
+      'ENTRA_API_CLIENT_ID',
+    );
+  });
+});
+
+describe('malformed settings throw a ConfigError that names the variable', () => {
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['a tenant ID that is not a GUID', { ENTRA_TENANT_ID: 'contoso.onmicrosoft.com' }, 'ENTRA_TENANT_ID'],
+    ['PORT=abc', { PORT: 'abc' }, 'PORT'],
+    ['PORT=70000', { PORT: '70000' }, 'PORT'],
+    ['EMULATOR_URL with a path', { EMULATOR_URL: 'http://localhost:3100/common' }, 'EMULATOR_URL'],
+    ['BASE_URL that is not a URL', { BASE_URL: 'localhost 3001' }, 'BASE_URL'],
+  ];
+  for (const [what, env, variable] of cases) {
+    it(`${what} → ConfigError naming ${variable}`, () => {
+      const error = configError(() => loadConfig(env), what);
+      expect(error.message, `the message should name ${variable}`).toContain(variable);
+      expect(error.message, 'the message quotes what it got').toContain(Object.values(env)[0]);
+    });
+  }
+});

@@ -1,0 +1,163 @@
+/**
+ * The emulator's HTTP adapter (what `npm run emulator` serves to browsers and lesson processes):
+ * the same core over real HTTP, with cookies intact, the Graph fake under /graph, and state and
+ * keys that outlive the process.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { APPS, TENANT_ID, findUser } from '../../shared/emulator/directory.ts';
+import { startEmulatorServer, type RunningEmulator } from '../../shared/emulator/server.ts';
+import { Browser } from '../support/browser.ts';
+import { authorizeUrl, codeFlowTokens, pkce, postForm, redeemCode, signInForCode, tenantEndpoints } from '../support/oauth.ts';
+
+const CALLBACK = 'http://localhost:49152/callback';
+const API_SCOPE = 'http://localhost:3001/mcp/tools.read';
+
+let stateDir = '';
+const running: RunningEmulator[] = [];
+
+beforeEach(() => {
+  stateDir = mkdtempSync(path.join(tmpdir(), 'emulator-state-'));
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.close()));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function start(port = 0): Promise<RunningEmulator> {
+  const server = await startEmulatorServer({ port, stateDir });
+  running.push(server);
+  return server;
+}
+
+async function stop(server: RunningEmulator): Promise<void> {
+  running.splice(running.indexOf(server), 1);
+  await server.close();
+}
+
+/** A port nobody listens on right now, so two servers in a row can share it (the issuer includes the port). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, 'localhost', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('the emulator over real HTTP', () => {
+  it('serves discovery with an issuer at its own origin', async () => {
+    const server = await start();
+    const endpoints = tenantEndpoints(server.url);
+    const response = await fetch(endpoints.discovery);
+    expect(response.status, `GET ${endpoints.discovery} should be 200`).toBe(200);
+    const doc = (await response.json()) as Record<string, string>;
+    expect(doc.issuer, 'the issuer is on the server\'s own origin').toBe(`${server.url.origin}/${TENANT_ID}/v2.0`);
+    expect(doc.token_endpoint, 'the token endpoint too').toBe(endpoints.token);
+  });
+
+  it('serves the sign-in page as text/html', async () => {
+    const server = await start();
+    const url = authorizeUrl(tenantEndpoints(server.url).authorize, {
+      client_id: APPS.mcpClient.clientId,
+      redirect_uri: CALLBACK,
+      response_type: 'code',
+      scope: API_SCOPE,
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+    });
+    const response = await fetch(url);
+    expect(response.status, 'the sign-in page should be 200').toBe(200);
+    expect(response.headers.get('content-type'), 'browsers need text/html').toMatch(/^text\/html/);
+    expect(response.headers.get('x-frame-options'), 'headers survive the adapter').toBe('DENY');
+    expect(await response.text(), 'the page lists the accounts').toContain('Ada Lovelace');
+  });
+
+  it('issues tokens that verify with jose against its JWKS over HTTP', async () => {
+    const server = await start();
+    const endpoints = tenantEndpoints(server.url);
+    const tokens = await codeFlowTokens({ endpoints, clientId: APPS.mcpClient.clientId, redirectUri: CALLBACK, scope: API_SCOPE, user: 'grace' });
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(endpoints.jwks)), {
+      issuer: endpoints.issuer,
+      audience: APPS.mcpApi.clientId,
+    });
+    expect(payload.oid, 'the token is Grace\'s').toBe(findUser('grace')!.oid);
+  });
+
+  it('keeps the session cookie through the adapter, so a silent sign-in works', async () => {
+    const server = await start();
+    const endpoints = tenantEndpoints(server.url);
+    const browser = new Browser();
+    const first = await browser.open(
+      authorizeUrl(endpoints.authorize, { client_id: APPS.mcpClient.clientId, redirect_uri: CALLBACK, response_type: 'code', scope: API_SCOPE }),
+    );
+    if (first.kind !== 'page') throw new Error('Expected the sign-in page.');
+    // Submit by hand to see the raw answer of the adapter.
+    const form = first.page.forms[0];
+    const response = await fetch(form.action, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...form.fields, user: findUser('ada')!.oid }),
+    });
+    expect(response.status, 'signing in redirects to the app').toBe(302);
+    const cookies = response.headers.getSetCookie();
+    expect(cookies.length, 'the sign-in sets a session cookie').toBe(1);
+    expect(cookies[0], 'the session cookie is HttpOnly').toMatch(/^emulator_session=[^;]+;.*HttpOnly/i);
+
+    const silent = await fetch(
+      authorizeUrl(endpoints.authorize, { client_id: APPS.mcpClient.clientId, redirect_uri: CALLBACK, response_type: 'code', scope: API_SCOPE, prompt: 'none' }),
+      { redirect: 'manual', headers: { cookie: cookies[0].split(';')[0] } },
+    );
+    const location = new URL(silent.headers.get('location') ?? 'http://invalid/');
+    expect(location.searchParams.get('code'), `prompt=none with the cookie should give a code; got ${location.search}`).toBeTruthy();
+  });
+
+  it('serves the Graph fake under /graph/v1.0/me', async () => {
+    const server = await start();
+    const token = await server.emulator.issueAccessToken({ client: APPS.publicClient.clientId, user: 'ada', scope: 'User.Read' });
+    const response = await fetch(new URL('/graph/v1.0/me', server.url), { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status, 'GET /graph/v1.0/me with a Graph token should be 200').toBe(200);
+    expect(((await response.json()) as { displayName: string }).displayName, '/me is Ada').toBe('Ada Lovelace');
+    expect(server.graph.calls.at(-1)?.path, 'the fake sees the Graph path without /graph').toBe('/v1.0/me');
+  });
+});
+
+describe('state that outlives the process', () => {
+  it('redeems at server B a refresh token and a code issued by server A on the same state folder and port', async () => {
+    const port = await freePort();
+    const a = await start(port);
+    const endpoints = tenantEndpoints(a.url);
+    const tokens = await codeFlowTokens({
+      endpoints,
+      clientId: APPS.mcpClient.clientId,
+      redirectUri: CALLBACK,
+      scope: `${API_SCOPE} openid offline_access`,
+      user: 'ada',
+    });
+    expect(tokens.refresh_token, 'server A should issue a refresh token').toBeTruthy();
+    // A code from A's sign-in page, redeemed only after the restart (another process, as MCP clients spawn them).
+    const pending = await signInForCode({ endpoints, clientId: APPS.mcpClient.clientId, redirectUri: CALLBACK, scope: API_SCOPE, user: 'grace' });
+    await stop(a);
+
+    const b = await start(port);
+    expect(b.url.origin, 'server B has the same origin, hence the same issuer').toBe(a.url.origin);
+    const reply = await postForm(endpoints.token, {
+      grant_type: 'refresh_token',
+      client_id: APPS.mcpClient.clientId,
+      refresh_token: tokens.refresh_token!,
+    });
+    expect(reply.status, `server B should honour server A's refresh token; got ${JSON.stringify(reply.body)}`).toBe(200);
+    expect(decodeJwt(reply.body.access_token!).oid, 'for the same user').toBe(findUser('ada')!.oid);
+    const redeemed = await redeemCode(endpoints, { clientId: APPS.mcpClient.clientId, code: pending.code, redirectUri: CALLBACK, verifier: pending.verifier });
+    expect(redeemed.status, `server B should redeem a code issued by server A; got ${JSON.stringify(redeemed.body)}`).toBe(200);
+    // The keys persisted too: A's access token still verifies against B's JWKS.
+    await expect(
+      jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(endpoints.jwks)), { issuer: endpoints.issuer }),
+      'server A\'s access token should verify against server B\'s JWKS (keys are kept in the state folder)',
+    ).resolves.toBeTruthy();
+  });
+});
