@@ -279,7 +279,7 @@ export class EntraEmulator {
           requestId,
           client,
           resourceName: resolved.resource.displayName,
-          scopes: grantedPermissions(resolved),
+          scopes: [...grantedPermissions(resolved), ...describeOidcScopes(resolved.oidc)],
           users: USERS,
           hintedOid: (auth.loginHint ? findUser(auth.loginHint) : sessionUser)?.oid,
         }),
@@ -770,6 +770,14 @@ export class EntraEmulator {
 /** Exact match, except that loopback redirect URIs match on any port (Entra's localhost exception). */
 export function redirectUriMatches(client: AppRegistration, redirectUri: string): boolean {
   return client.redirectUris.some((registered) => registered === redirectUri || sameLoopbackUri(registered, redirectUri));
+}
+
+/** Plain words for the OpenID Connect scopes on the sign-in page. */
+function describeOidcScopes(oidc: string[]): string[] {
+  const lines: string[] = [];
+  if (oidc.some((s) => s !== 'offline_access')) lines.push(`Sign you in and read your basic profile (${oidc.filter((s) => s !== 'offline_access').join(', ')})`);
+  if (oidc.includes('offline_access')) lines.push('Keep access while you are away (offline_access)');
+  return lines;
 }
 
 function randomUserCode(): string {
