@@ -9,6 +9,7 @@
  * Mistakes the learner can fix (ConfigError, LabError) print one line and exit 1; anything else is a
  * bug in the workshop and keeps its stack trace.
  */
+import './requireNode.ts';
 import { ConfigError } from '../config.ts';
 import { checkLesson } from './checkLesson.ts';
 import { emulatorCommand } from './emulatorCommand.ts';

@@ -17,7 +17,11 @@ export const EMULATOR_MODULE = path.join(ROOT, 'shared', 'emulator', 'server.ts'
 
 /** The contract of shared/emulator/server.ts. */
 interface EmulatorModule {
-  startEmulatorServer(options: { port: number; stateDir: string }): Promise<{ url: URL; close(): Promise<void> }>;
+  startEmulatorServer(options: {
+    port: number;
+    stateDir: string;
+    onEvent?: (line: string) => void;
+  }): Promise<{ url: URL; close(): Promise<void> }>;
 }
 
 export interface RunningEmulator {
@@ -54,8 +58,12 @@ async function emulatorAnswers(config: WorkshopConfig): Promise<boolean> {
 /**
  * Starts the emulator in this process, or reuses one that already answers at EMULATOR_URL.
  * `allowReuse: false` (for `npm run emulator`) makes an already running emulator an error instead.
+ * `onEvent` receives one line per sign-in, token and mail, for the learner's console.
  */
-export async function startEmulator(config: WorkshopConfig, options: { allowReuse: boolean }): Promise<RunningEmulator> {
+export async function startEmulator(
+  config: WorkshopConfig,
+  options: { allowReuse: boolean; onEvent?: (line: string) => void },
+): Promise<RunningEmulator> {
   if (!existsSync(EMULATOR_MODULE)) {
     throw new LabError(
       'The Entra ID emulator (shared/emulator/server.ts) is not in this checkout yet, so offline sign-in cannot start. ' +
@@ -79,6 +87,14 @@ export async function startEmulator(config: WorkshopConfig, options: { allowReus
   if (typeof module.startEmulatorServer !== 'function') {
     throw new LabError('shared/emulator/server.ts does not export startEmulatorServer(); the emulator is incomplete in this checkout.');
   }
-  const server = await module.startEmulatorServer({ port, stateDir: config.stateDir });
+  let server: Awaited<ReturnType<EmulatorModule['startEmulatorServer']>>;
+  try {
+    server = await module.startEmulatorServer({ port, stateDir: config.stateDir, onEvent: options.onEvent });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LabError(`Port ${port} is in use, so the Entra ID emulator cannot start. Stop what holds it, or set EMULATOR_PORT in .env.`);
+    }
+    throw error;
+  }
   return { url: server.url, reused: false, close: () => server.close() };
 }

@@ -12,7 +12,7 @@ export async function emulatorCommand(): Promise<number> {
   const config = readConfig();
   const stop = listenForStop();
   try {
-    const emulator = await startEmulator(config, { allowReuse: false });
+    const emulator = await startEmulator(config, { allowReuse: false, onEvent: (line) => say(`  ${dim('emulator ›')} ${line}`) });
     say(green(`✔ Entra ID emulator listening at ${emulator.url.origin}`));
     say(`  ${dim('tenant  ')} ${TENANT_DOMAIN} (${TENANT_ID})`);
     say(`  ${dim('issuer  ')} ${new URL(`/${TENANT_ID}/v2.0`, emulator.url).href}`);

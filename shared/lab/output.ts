@@ -34,11 +34,21 @@ export function sayError(message: string): void {
   console.error(red(`✘ ${message}`));
 }
 
+/** Commands longer than this get their explanation on the next line instead of a column. */
+const COLUMN_LIMIT = 40;
+
 /** "Next:" followed by commands, each on its own line, aligned with its explanation. */
 export function sayNext(title: string, steps: ReadonlyArray<readonly [command: string, why: string]>): void {
   say(bold(title));
-  const width = Math.max(...steps.map(([command]) => command.length));
-  for (const [command, why] of steps) say(`  ${cyan(command.padEnd(width))}   ${why}`);
+  const width = Math.max(0, ...steps.map(([command]) => command.length).filter((length) => length <= COLUMN_LIMIT));
+  for (const [command, why] of steps) {
+    if (command.length > COLUMN_LIMIT) {
+      say(`  ${cyan(command)}`);
+      say(`  ${' '.repeat(width)}   ${why}`);
+    } else {
+      say(`  ${cyan(command.padEnd(width))}   ${why}`);
+    }
+  }
 }
 
 /** `npm run <script>` for a script name, the way learners type it. */

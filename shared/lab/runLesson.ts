@@ -94,7 +94,7 @@ class LessonRun {
   ) {}
 
   async startEmulator(): Promise<void> {
-    this.emulator = await startEmulator(this.config, { allowReuse: true });
+    this.emulator = await startEmulator(this.config, { allowReuse: true, onEvent: (line) => say(`  ${dim('emulator ›')} ${line}`) });
     const how = this.emulator.reused ? 'already running, reused' : 'started for this run';
     say(`  ${dim('sign-in ')} ${this.emulator.url.origin} ${dim(`(the Entra ID emulator, ${how})`)}`);
     say(`  ${dim('users   ')} ${USERS.map((user) => user.userPrincipalName).join(', ')} ${dim('(pick one on the sign-in page)')}`);

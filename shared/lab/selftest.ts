@@ -13,6 +13,7 @@
  * integrity steps (a skipped step counts as neither). Exit code 1 when any step failed. Output of a
  * step is replayed only when the step fails.
  */
+import './requireNode.ts';
 import { mkdtempSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,9 @@ import { availableLessons, repoPath, ROOT, unregisteredFolders, type CodeKind, t
 import { bold, dim, green, red, say, yellow } from './output.ts';
 import { portAcceptsConnections, runNode, tscBin, vitestBin } from './processes.ts';
 import { readTestCounts, tests } from './vitestReport.ts';
+
+/** Replayed output stays free of colour codes when this run goes to a log file rather than a terminal. */
+const plainOutput: NodeJS.ProcessEnv = process.stdout.isTTY ? {} : { NO_COLOR: '1' };
 
 /** A suite that hangs must not hang CI. */
 const STEP_TIMEOUT_MS = 10 * 60_000;
@@ -67,7 +71,7 @@ function lessonTable(): StepResult {
 }
 
 async function typecheck(): Promise<StepResult> {
-  const run = await runNode([tscBin(), '--noEmit', '-p', '.'], { capture: true, timeoutMs: STEP_TIMEOUT_MS });
+  const run = await runNode([tscBin(), '--noEmit', '-p', '.'], { env: { ...process.env, ...plainOutput }, capture: true, timeoutMs: STEP_TIMEOUT_MS });
   const errors = run.output.match(/error TS\d+:/g)?.length ?? 0;
   if (run.code === 0) return { verdict: 'pass', detail: 'tsc --noEmit -p .: 0 errors' };
   return {
@@ -89,7 +93,7 @@ function hasTests(dir: string): boolean {
 /** Runs vitest on `filter` with LAB_TARGET and returns the counts, or why there are none. */
 async function vitest(filter: string, target: CodeKind | undefined, reportDir: string, label: string) {
   const report = path.join(reportDir, `${label}.json`);
-  const env = { ...process.env, ...(target ? { LAB_TARGET: target } : {}) };
+  const env = { ...process.env, ...plainOutput, ...(target ? { LAB_TARGET: target } : {}) };
   const run = await runNode([vitestBin(), 'run', filter, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
     env,
     capture: true,
@@ -115,7 +119,7 @@ async function solutionPasses(lesson: Lesson, reportDir: string): Promise<StepRe
   const detail = `${repoPath(lesson.solutionDir)}: ${counts.passed} of ${tests(counts.total)} pass`;
   if (run.code === 0 && counts.total > 0 && counts.failed === 0 && counts.brokenFiles === 0) return { verdict: 'pass', detail };
   const why = counts.total === 0 ? ' (the suite has no tests)' : '';
-  return { verdict: 'fail', detail: detail + why, explain: run.output };
+  return { verdict: 'fail', detail: detail + why, explain: `${run.output}\n${reproduce(lesson, 'solutions')}` };
 }
 
 async function starterFails(lesson: Lesson, reportDir: string): Promise<StepResult> {
@@ -131,7 +135,7 @@ async function starterFails(lesson: Lesson, reportDir: string): Promise<StepResu
     return {
       verdict: 'fail',
       detail: `${where}: the suite could not run against the starter (no test failed; the file errored)`,
-      explain: `A starter must load and fail specific tests, not break the suite.\n${run.output}`,
+      explain: `A starter must load and fail specific tests, not break the suite.\n${run.output}\n${reproduce(lesson, 'lessons')}`,
     };
   }
   return {
@@ -139,6 +143,11 @@ async function starterFails(lesson: Lesson, reportDir: string): Promise<StepResu
     detail: `${where}: all ${tests(counts.total)} pass, so the starter leaves the learner nothing to do`,
     explain: 'Put the TODOs back: the starter must fail at least one test of its lesson.',
   };
+}
+
+/** The command that repeats one lesson step by hand (LAB_TARGET set the way your shell does it). */
+function reproduce(lesson: Lesson, target: CodeKind): string {
+  return `Repeat it: set LAB_TARGET=${target}, then run npx vitest run ${repoPath(lesson.testFile)}`;
 }
 
 function missingFor(lesson: Lesson, dir: string): string | undefined {
