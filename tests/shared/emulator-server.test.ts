@@ -7,11 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ConfidentialClientApplication, PublicClientApplication } from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { APPS, TENANT_ID, findUser } from '../../shared/emulator/directory.ts';
 import { startEmulatorServer, type RunningEmulator } from '../../shared/emulator/server.ts';
-import { Browser } from '../support/browser.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { Browser, signIn } from '../support/browser.ts';
 import { authorizeUrl, codeFlowTokens, pkce, postForm, redeemCode, signInForCode, tenantEndpoints } from '../support/oauth.ts';
 
 const CALLBACK = 'http://localhost:49152/callback';
@@ -159,5 +161,41 @@ describe('state that outlives the process', () => {
       jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(endpoints.jwks)), { issuer: endpoints.issuer }),
       'server A\'s access token should verify against server B\'s JWKS (keys are kept in the state folder)',
     ).resolves.toBeTruthy();
+  });
+});
+
+describe('MSAL against the emulator over real HTTP, with only configuration changed', () => {
+  it('PublicClientApplication signs in and refreshes; ConfidentialClientApplication gets app-only and OBO tokens', async () => {
+    const server = await start();
+    // The same settings a lesson process gets when EMULATOR_URL names this server.
+    const config = loadConfig({ EMULATOR_URL: server.url.origin });
+
+    const pca = new PublicClientApplication({ auth: { clientId: config.entra.publicClientId, ...config.entra.msal } });
+    const signedIn = await pca.acquireTokenInteractive({
+      scopes: ['User.Read'],
+      openBrowser: async (url) => {
+        await signIn(url, 'grace');
+      },
+    });
+    expect(signedIn.account?.username, 'the interactive sign-in should end with Grace signed in').toBe('grace@contoso.test');
+    const refreshed = await pca.acquireTokenSilent({ account: signedIn.account!, scopes: ['User.Read'], forceRefresh: true });
+    expect(refreshed.fromCache, 'a forced silent call should redeem the refresh token at the HTTP token endpoint').toBe(false);
+
+    const daemon = new ConfidentialClientApplication({
+      auth: { clientId: APPS.daemon.clientId, clientSecret: APPS.daemon.secrets[0], ...config.entra.msal },
+    });
+    const appOnly = await daemon.acquireTokenByClientCredential({ scopes: [`${config.entra.apiAppIdUri}/.default`] });
+    const { payload } = await jwtVerify(appOnly!.accessToken, createRemoteJWKSet(new URL(config.entra.jwksUri)), {
+      issuer: config.entra.issuer,
+      audience: config.entra.apiClientId,
+    });
+    expect(payload.roles, 'the daemon holds Tools.Read.All on the MCP API').toEqual(['Tools.Read.All']);
+
+    const userToken = await server.emulator.issueAccessToken({ client: APPS.mcpClient.clientId, user: 'ada', scope: `${config.entra.apiAppIdUri}/tools.read` });
+    const api = new ConfidentialClientApplication({
+      auth: { clientId: config.entra.apiClientId, clientSecret: config.entra.apiClientSecret, ...config.entra.msal },
+    });
+    const obo = await api.acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: ['https://graph.microsoft.com/User.Read'] });
+    expect(decodeJwt(obo!.accessToken).oid, 'the OBO token should be for the same user').toBe(findUser('ada')!.oid);
   });
 });
