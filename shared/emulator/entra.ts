@@ -365,7 +365,10 @@ export class EntraEmulator {
     if (id) this.store.delete('sessions', id);
     const clear = `${SESSION_COOKIE}=; Path=/; Max-Age=0`;
     const next = url.searchParams.get('post_logout_redirect_uri');
-    if (next) return new Response(null, { status: 302, headers: { location: next, 'set-cookie': clear } });
+    // Like a redirect URI, the address after sign-out must be registered: no open redirects.
+    if (next && ALL_APPS.some((app) => redirectUriMatches(app, next))) {
+      return new Response(null, { status: 302, headers: { location: next, 'set-cookie': clear } });
+    }
     const response = messagePage('Signed out', 'You signed out of the workshop tenant. You can close this window.');
     response.headers.append('set-cookie', clear);
     return response;

@@ -375,3 +375,21 @@ describe('the sign-in page', () => {
     if (again.kind === 'page') expect(again.page.status, 'a replayed form is an error').toBe(400);
   });
 });
+
+describe('sign-out', () => {
+  const logout = `${ORIGIN}/${TENANT_ID}/oauth2/v2.0/logout`;
+
+  it('ends the browser session and returns to a registered address', async () => {
+    const response = await fetch(`${logout}?post_logout_redirect_uri=${encodeURIComponent('http://localhost:3001/auth/callback')}`, {
+      redirect: 'manual',
+    });
+    expect(response.status, 'a registered post_logout_redirect_uri should be followed').toBe(302);
+    expect(response.headers.get('set-cookie'), 'sign-out should clear the session cookie').toMatch(/Max-Age=0/);
+  });
+
+  it('never redirects to an unregistered address after sign-out (no open redirect)', async () => {
+    const response = await fetch(`${logout}?post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`, { redirect: 'manual' });
+    expect(response.status, 'an unregistered post_logout_redirect_uri must not be followed').toBe(200);
+    expect(response.headers.get('location')).toBeNull();
+  });
+});
