@@ -87,7 +87,10 @@ async function serve(
     const mailsBefore = graph.outbox.length;
     const response = isGraph ? await graph.handle(request) : await emulator.handle(request);
     if (onEvent) {
-      for (const event of emulator.events.slice(eventsBefore)) onEvent(describeEvent(event));
+      for (const event of emulator.events.slice(eventsBefore)) {
+        // A device-code client polls every few seconds while it waits: not news worth a line.
+        if (!event.error?.startsWith('AADSTS70016')) onEvent(describeEvent(event));
+      }
       for (const mail of graph.outbox.slice(mailsBefore)) onEvent(`mail sent by ${mail.from} to ${mail.to.join(', ')}: "${mail.subject}"`);
     }
     res.statusCode = response.status;

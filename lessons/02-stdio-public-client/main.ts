@@ -1,0 +1,73 @@
+/**
+ * Starts lesson 2's MCP server on stdin/stdout. You do not run it yourself: an MCP client (the
+ * lesson's demo, MCP Inspector, VS Code, Claude Desktop) spawns it and talks JSON-RPC over its pipes.
+ *
+ * stdout carries protocol messages and nothing else; every log line goes to stderr.
+ */
+import path from 'node:path';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ConfigError, loadConfig, loadDotEnv, type WorkshopConfig } from '../../shared/config.ts';
+import { AuthenticationService } from './authService.ts';
+import { createMcpServer } from './server.ts';
+import { browserUnavailableReason } from './systemBrowser.ts';
+
+// One stray console.log from any library would corrupt the JSON-RPC stream: send it to stderr too.
+console.log = console.error;
+console.info = console.error;
+
+const log = (line: string) => process.stderr.write(`[lesson-02] ${line}\n`);
+
+const config = readConfig();
+const noBrowser = browserUnavailableReason();
+const cachePath = path.join(config.stateDir, 'lesson-02', 'token-cache.json');
+
+let auth: AuthenticationService;
+try {
+  auth = new AuthenticationService({
+    clientId: config.entra.publicClientId,
+    msal: config.entra.msal,
+    cachePath,
+    deviceCode: noBrowser !== undefined,
+    log,
+  });
+} catch (error) {
+  fail(`Could not create the AuthenticationService: ${(error as Error).message}`);
+}
+
+const server = createMcpServer({ auth, graphBaseUrl: config.graphBaseUrl });
+const transport = new StdioServerTransport();
+
+try {
+  await server.connect(transport);
+} catch (error) {
+  fail(`Could not start the MCP server on stdio: ${(error as Error).message}`);
+}
+
+const mode = config.mode === 'offline' ? `offline, signing in at ${config.emulatorUrl.origin}` : `tenant ${config.entra.tenantId}`;
+log(`MCP server ready on stdio (${mode}). Token cache: ${cachePath}`);
+if (noBrowser) log(`No browser will open (${noBrowser}): sign-ins use a device code, printed here.`);
+
+// The client closes our stdin when it is done with us: that is the signal to exit.
+process.stdin.once('close', shutDown);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, shutDown);
+
+function shutDown(): void {
+  void server.close().finally(() => process.exit(0));
+}
+
+function readConfig(): WorkshopConfig {
+  try {
+    loadDotEnv();
+    const loaded = loadConfig();
+    void loaded.entra.publicClientId; // with a tenant, a missing ENTRA_PUBLIC_CLIENT_ID fails here, in one line
+    return loaded;
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}
+
+function fail(message: string): never {
+  log(`Error: ${message}`);
+  process.exit(1);
+}

@@ -1,0 +1,598 @@
+/**
+ * Lesson 2: a local stdio MCP server that signs the user in with an MSAL public client.
+ *
+ * In-process tests build the learner's AuthenticationService and MCP server against the emulator
+ * (through msw) with a headless "browser" that signs a test user in. The last tests spawn the server
+ * as a real child process over stdio, against the emulator over HTTP.
+ */
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { http, HttpResponse } from 'msw';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { APPS, findUser } from '../../shared/emulator/directory.ts';
+import { startEmulatorServer, type RunningEmulator } from '../../shared/emulator/server.ts';
+import { isolatedEnv, nonProtocolLines, StdioChild } from '../support/02-stdio-public-client.ts';
+import { approveDeviceCode, signIn } from '../support/browser.ts';
+import { emulator, graph, offlineConfig } from '../support/lab.ts';
+import { resultText } from '../support/mcp.ts';
+import { network } from '../support/network.ts';
+import { importLesson, lessonDir, requireExport } from '../support/target.ts';
+
+const DIR = lessonDir(2);
+const FILES = {
+  auth: shortPath(path.join(DIR, 'authService.ts')),
+  cache: shortPath(path.join(DIR, 'tokenCache.ts')),
+  server: shortPath(path.join(DIR, 'server.ts')),
+};
+/** Which file holds each TODO. */
+const TODO_FILE: Record<string, string> = {
+  'TODO 2.1': FILES.auth,
+  'TODO 2.2': FILES.cache,
+  'TODO 2.3': FILES.auth,
+  'TODO 2.4': FILES.auth,
+  'TODO 2.5': FILES.server,
+  'TODO 2.6': FILES.server,
+};
+/** "TODO 2.3 in lessons/02-stdio-public-client/authService.ts" */
+const at = (todo: keyof typeof TODO_FILE & string) => `${todo} in ${TODO_FILE[todo]}`;
+
+const TOOL = 'get_my_profile';
+const PUBLIC_CLIENT = APPS.publicClient.clientId;
+const ADA = findUser('ada')!;
+const GRACE = findUser('grace')!;
+const DEFAULT_LIFETIME = emulator.settings.accessTokenLifetimeSeconds;
+/** MSAL renews access tokens that expire within 5 minutes: a 60 s lifetime makes every silent call a refresh. */
+const SHORT_LIFETIME = 60;
+
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+}
+
+// ---------------------------------------------------------------- the code under test
+
+interface AuthOptions {
+  clientId: string;
+  msal: typeof offlineConfig.entra.msal;
+  cachePath: string;
+  openBrowser?: (url: string) => Promise<void>;
+  deviceCode?: boolean;
+  log?: (line: string) => void;
+}
+interface AuthService {
+  acquireToken(options?: { forceRefresh?: boolean }): Promise<string>;
+}
+type AuthServiceClass = new (options: AuthOptions) => AuthService;
+type CreateMcpServer = (deps: { auth: AuthService; graphBaseUrl: string }) => McpServer;
+
+/** One AuthenticationService with a recorded log and a headless browser that signs `user` in. */
+interface Harness {
+  service: AuthService;
+  log: string[];
+  /** Sign-in URLs the service asked the "browser" to open. */
+  opened: string[];
+  cachePath: string;
+}
+
+let tmp: string;
+const clients: Client[] = [];
+const children: StdioChild[] = [];
+const emulatorServers: RunningEmulator[] = [];
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'lesson-02-'));
+});
+
+afterEach(async () => {
+  emulator.settings.accessTokenLifetimeSeconds = DEFAULT_LIFETIME;
+  await Promise.allSettled(clients.splice(0).map((client) => client.close()));
+  await Promise.allSettled(children.splice(0).map((child) => child.close()));
+  await Promise.allSettled(emulatorServers.splice(0).map((server) => server.close()));
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function newService(
+  options: { user?: string; cachePath?: string; openBrowser?: (url: string) => Promise<void>; cancel?: () => boolean } = {},
+): Promise<Harness> {
+  const module = await importLesson(2, 'authService.ts');
+  const AuthenticationService = requireExport<AuthServiceClass>(module, 'AuthenticationService', FILES.auth);
+  const log: string[] = [];
+  const opened: string[] = [];
+  const cachePath = options.cachePath ?? path.join(tmp, 'token-cache.json');
+  const openBrowser =
+    options.openBrowser ??
+    (async (url: string) => {
+      opened.push(url);
+      await signIn(url, options.user ?? 'ada', { cancel: options.cancel?.() ?? false });
+    });
+  let service: AuthService;
+  try {
+    service = new AuthenticationService({
+      clientId: offlineConfig.entra.publicClientId,
+      msal: offlineConfig.entra.msal,
+      cachePath,
+      openBrowser,
+      log: (line) => log.push(line),
+    });
+  } catch (error) {
+    throw new Error(`new AuthenticationService(…) failed: ${firstLine(error)}. Create the PublicClientApplication (${at('TODO 2.1')}).`);
+  }
+  return { service, log, opened, cachePath };
+}
+
+/** Calls acquireToken(); a failure becomes a message that says what was expected and where to look. */
+async function acquire(h: Harness, expected: string, todo: keyof typeof TODO_FILE & string): Promise<string> {
+  try {
+    return await h.service.acquireToken();
+  } catch (error) {
+    throw new Error(
+      `acquireToken() should ${expected}, but it failed: ${firstLine(error)}. See ${at(todo)}.` + logTail(h),
+    );
+  }
+}
+
+/** Connects an MCP client to the learner's server (in memory) with `service` as its token source. */
+async function connect(service: AuthService): Promise<Client> {
+  const module = await importLesson(2, 'server.ts');
+  const createMcpServer = requireExport<CreateMcpServer>(module, 'createMcpServer', FILES.server);
+  const server = createMcpServer({ auth: service, graphBaseUrl: offlineConfig.graphBaseUrl });
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverTransport);
+  const client = new Client({ name: 'lesson-2-tests', version: '1.0.0' });
+  await client.connect(clientTransport);
+  clients.push(client);
+  return client;
+}
+
+/** Calls get_my_profile. A protocol error, or no answer within `timeoutMs`, fails with the TODO to look at. */
+async function callProfile(client: Client, timeoutMs = 10_000): Promise<{ isError: boolean; text: string }> {
+  let result: CallToolResult;
+  try {
+    result = (await client.callTool({ name: TOOL, arguments: {} }, undefined, { timeout: timeoutMs })) as CallToolResult;
+  } catch (error) {
+    const message = firstLine(error);
+    if (/timed out/i.test(message)) {
+      throw new Error(
+        `${TOOL} did not answer within ${timeoutMs / 1000} s (${message}). A tool call should not sleep: build the Graph client ` +
+          `without the RetryHandler, which waits out Retry-After (${at('TODO 2.5')}).`,
+      );
+    }
+    throw new Error(`Calling ${TOOL} failed with a protocol error instead of a tool result: ${message}. Register the tool (${at('TODO 2.5')}).`);
+  }
+  return { isError: result.isError === true, text: resultText(result) };
+}
+
+// ---------------------------------------------------------------- what the emulator saw
+
+const count = (predicate: (e: (typeof emulator.events)[number]) => boolean) =>
+  emulator.events.filter((e) => e.clientId === PUBLIC_CLIENT && predicate(e)).length;
+
+/** Counters of the public client's traffic, read now; `since(before)` gives what happened in between. */
+function counters() {
+  return {
+    signIns: count((e) => e.type === 'sign-in'),
+    codesRedeemed: count((e) => e.type === 'token' && e.grant === 'authorization_code'),
+    refreshes: count((e) => e.type === 'token' && e.grant === 'refresh_token'),
+    deviceCodes: count((e) => e.type === 'device-code'),
+    revokedRefusals: emulator.events.filter((e) => e.type === 'error' && /AADSTS50173/.test(e.error ?? '')).length,
+  };
+}
+type Counters = ReturnType<typeof counters>;
+function since(before: Counters): Counters {
+  const now = counters();
+  return Object.fromEntries(Object.entries(now).map(([key, value]) => [key, value - before[key as keyof Counters]])) as Counters;
+}
+
+// ---------------------------------------------------------------- small helpers
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0]!.replace(/\.$/, '');
+}
+
+function logTail(h: Harness): string {
+  return h.log.length ? ` The service logged: ${h.log.slice(-4).join(' | ')}` : '';
+}
+
+function claims(token: string, todo: keyof typeof TODO_FILE & string): Record<string, unknown> {
+  try {
+    return decodeJwt(token) as Record<string, unknown>;
+  } catch {
+    throw new Error(`acquireToken() should return the access token (a JWT), but returned "${String(token).slice(0, 40)}". Return result.accessToken (${at(todo)}).`);
+  }
+}
+
+async function waitFor<T>(read: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined || Date.now() >= deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The verification URL and user code in a device code prompt ("…open the page <url> and enter the code <CODE>…"). */
+function parsePrompt(text: string): { url: string; code: string } | undefined {
+  const url = text.match(/https?:\/\/[^\s"']+\/devicelogin/)?.[0];
+  const line = text.split('\n').find((l) => l.includes('/devicelogin'));
+  const code = line?.match(/\b[A-HJ-NP-Z2-9]{9}\b/)?.[0];
+  return url && code ? { url, code } : undefined;
+}
+
+const noStackTrace = (text: string) => !/\n\s+at .+:\d+:\d+/.test(text);
+
+// ================================================================ the AuthenticationService
+
+describe('lesson 2: AuthenticationService signs the user in with a public client', () => {
+  it('acquireToken() signs the user in once, in the browser, and returns an access token for Microsoft Graph', async () => {
+    const h = await newService({ user: 'ada' });
+    const before = counters();
+    const token = await acquire(h, 'sign Ada in (no account is cached yet) and return an access token', 'TODO 2.4');
+    expect(h.opened, `The first acquireToken() has no cached account, so it should open the browser exactly once (acquireTokenInteractive with openBrowser). See ${at('TODO 2.4')}.`).toHaveLength(1);
+    expect(since(before).codesRedeemed, `Signing in should redeem exactly one authorization code. See ${at('TODO 2.4')}.`).toBe(1);
+    const c = claims(token, 'TODO 2.3');
+    expect(c.aud, `The access token is for Microsoft Graph: request the scope User.Read (its aud is https://graph.microsoft.com). See ${at('TODO 2.4')}.`).toBe('https://graph.microsoft.com');
+    expect(c.oid, `The token should belong to the user who signed in (Ada). See ${at('TODO 2.4')}.`).toBe(ADA.oid);
+    expect(c.appid, `The token should be issued to the public client ${PUBLIC_CLIENT}: pass config.entra.publicClientId as clientId. See ${at('TODO 2.1')}.`).toBe(PUBLIC_CLIENT);
+  });
+
+  it('a second acquireToken() is silent: no browser, no sign-in, no new authorization code', async () => {
+    const h = await newService();
+    await acquire(h, 'sign Ada in', 'TODO 2.4');
+    const before = counters();
+    const token = await acquire(h, 'return the cached token silently', 'TODO 2.3');
+    const after = since(before);
+    expect(h.opened, `The second acquireToken() should not open the browser again: try acquireTokenSilent with the cached account first. See ${at('TODO 2.3')}.`).toHaveLength(1);
+    expect(after.signIns, `No new sign-in should happen on the second call. See ${at('TODO 2.3')}.`).toBe(0);
+    expect(after.codesRedeemed, `No new authorization code should be redeemed on the second call. See ${at('TODO 2.3')}.`).toBe(0);
+    expect(claims(token, 'TODO 2.3').oid, `The silent token should still be Ada's. See ${at('TODO 2.3')}.`).toBe(ADA.oid);
+  });
+
+  it('callers that arrive during a sign-in share it: one browser tab, one sign-in', async () => {
+    const h = await newService();
+    const before = counters();
+    const call = () => Promise.resolve().then(() => h.service.acquireToken());
+    const results = await Promise.allSettled([call(), call(), call()]);
+    const failed = results.find((r) => r.status === 'rejected');
+    expect(failed, `Three concurrent acquireToken() calls should all succeed; one failed: ${failed ? firstLine(failed.reason) : ''}. See ${at('TODO 2.3')}.`).toBeUndefined();
+    expect(h.opened.length, `Three concurrent first calls opened the browser ${h.opened.length} times; they should share one sign-in (keep the promise of the sign-in in progress and return it). See ${at('TODO 2.3')}.`).toBe(1);
+    expect(since(before).signIns, `Concurrent callers should cause exactly one sign-in. See ${at('TODO 2.3')}.`).toBe(1);
+  });
+
+  it('renews an expired access token silently with the refresh token', async () => {
+    emulator.settings.accessTokenLifetimeSeconds = SHORT_LIFETIME;
+    const h = await newService();
+    const first = await acquire(h, 'sign Ada in', 'TODO 2.4');
+    const before = counters();
+    const second = await acquire(h, 'renew the (nearly) expired access token silently', 'TODO 2.3');
+    const after = since(before);
+    expect(after.refreshes, `The access token expires within MSAL's 5-minute margin, so the second call should redeem the refresh token once (acquireTokenSilent does it). See ${at('TODO 2.3')}.`).toBe(1);
+    expect(after.signIns + (h.opened.length - 1), `Renewing an expired access token must not ask the user to sign in again. See ${at('TODO 2.3')}.`).toBe(0);
+    expect(second, `The renewed token should be a new one. See ${at('TODO 2.3')}.`).not.toBe(first);
+  });
+
+  it('after the refresh token is revoked, signs the user in again exactly once (no error, no loop)', async () => {
+    emulator.settings.accessTokenLifetimeSeconds = SHORT_LIFETIME;
+    const h = await newService();
+    await acquire(h, 'sign Ada in', 'TODO 2.4');
+    emulator.revokeUserSessions('ada');
+    const before = counters();
+    const token = await acquire(
+      h,
+      'sign the user in again when Entra refuses the refresh token (invalid_grant, AADSTS50173: MSAL throws a ServerError, not an InteractionRequiredAuthError)',
+      'TODO 2.3',
+    );
+    const after = since(before);
+    expect(after.revokedRefusals, `The revoked refresh token should be tried once, not over and over. See ${at('TODO 2.3')}.`).toBe(1);
+    expect(after.signIns, `A revoked refresh token should lead to exactly one new sign-in. See ${at('TODO 2.3')}.`).toBe(1);
+    expect(claims(token, 'TODO 2.3').oid, 'The new token should be Ada\'s.').toBe(ADA.oid);
+    const again = counters();
+    await acquire(h, 'be silent again after the new sign-in', 'TODO 2.3');
+    expect(since(again).signIns, `After signing in again, the next call should be silent (it uses the new refresh token). See ${at('TODO 2.3')}.`).toBe(0);
+  });
+
+  it('when no browser can be opened, prints the device code prompt to its log and completes the sign-in there', async () => {
+    const h = await newService({
+      openBrowser: async () => {
+        throw new Error('no browser on this machine (test)');
+      },
+    });
+    const before = counters();
+    const pending = Promise.resolve().then(() => h.service.acquireToken()).then(
+      (token) => ({ token }),
+      (error: unknown) => ({ error }),
+    );
+    const prompt = await waitFor(() => parsePrompt(h.log.join('\n')), 5000);
+    if (!prompt) {
+      const early = await Promise.race([pending, new Promise((resolve) => setTimeout(() => resolve(undefined), 10))]);
+      const why = early && 'error' in (early as object) ? ` acquireToken() failed: ${firstLine((early as { error: unknown }).error)}.` : '';
+      throw new Error(
+        `When openBrowser fails, the service should fall back to the device code flow (acquireTokenByDeviceCode) and log the prompt ` +
+          `(response.message, with the URL and the code) within 5 s.${why} See ${at('TODO 2.4')}.` + logTail(h),
+      );
+    }
+    await approveDeviceCode(prompt.url, prompt.code, 'grace');
+    const outcome = await pending;
+    if ('error' in outcome) throw new Error(`After approving the device code, acquireToken() failed: ${firstLine(outcome.error)}. See ${at('TODO 2.4')}.`);
+    expect(claims(outcome.token, 'TODO 2.4').oid, `The device code was approved by Grace, so the token should be hers. See ${at('TODO 2.4')}.`).toBe(GRACE.oid);
+    expect(since(before).deviceCodes, 'Exactly one device code should be requested.').toBe(1);
+  });
+
+  it('a cancelled sign-in rejects, and the next call starts a new sign-in', async () => {
+    let cancel = true;
+    const h = await newService({ cancel: () => cancel });
+    const failed = await Promise.resolve().then(() => h.service.acquireToken()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed, `When the user cancels on the sign-in page, acquireToken() should reject (MSAL throws access_denied). See ${at('TODO 2.4')}.`).toBeDefined();
+    cancel = false;
+    const token = await acquire(h, 'start a new sign-in after a cancelled one (do not keep the failed promise around)', 'TODO 2.3');
+    expect(h.opened.length, `The call after a cancelled sign-in should open the browser again. See ${at('TODO 2.3')}.`).toBe(2);
+    expect(claims(token, 'TODO 2.3').oid).toBe(ADA.oid);
+  });
+});
+
+// ================================================================ the persistent token cache
+
+describe('lesson 2: the token cache survives a restart and stays private', () => {
+  it('a new service instance reading the saved cache is silent: it redeems the saved refresh token', async () => {
+    emulator.settings.accessTokenLifetimeSeconds = SHORT_LIFETIME;
+    const first = await newService();
+    await acquire(first, 'sign Ada in', 'TODO 2.4');
+    const before = counters();
+    const restarted = await newService({ cachePath: first.cachePath });
+    const token = await acquire(restarted, 'sign in silently from the cache file the first instance saved', 'TODO 2.2');
+    const after = since(before);
+    expect(
+      restarted.opened,
+      `After a restart with the same cache file, the user should not have to sign in again. Save the cache in afterCacheAccess and load it in beforeCacheAccess (${at('TODO 2.2')}).`,
+    ).toHaveLength(0);
+    expect(after.signIns, `No sign-in should happen after a restart with a saved cache. See ${at('TODO 2.2')}.`).toBe(0);
+    expect(after.refreshes, `The restarted service should redeem the refresh token it read from the file. See ${at('TODO 2.2')}.`).toBe(1);
+    expect(claims(token, 'TODO 2.2').oid).toBe(ADA.oid);
+  });
+
+  it.skipIf(process.platform === 'win32')('the cache file can be read and written by its owner only (mode 0600), also after an update (POSIX)', async () => {
+    emulator.settings.accessTokenLifetimeSeconds = SHORT_LIFETIME;
+    const h = await newService({ cachePath: path.join(tmp, 'state', 'lesson-02', 'token-cache.json') });
+    await acquire(h, 'sign Ada in', 'TODO 2.4');
+    const mode = await fileMode(h.cachePath);
+    expect(mode, `After signing in, the token cache should exist at the cachePath (${at('TODO 2.2')}).`).toBeDefined();
+    expect(mode!.toString(8), `The token cache holds a refresh token: create it with mode 0o600 (owner only); it has ${mode!.toString(8)}. See ${at('TODO 2.2')}.`).toBe('600');
+    await chmod(h.cachePath, 0o644);
+    await acquire(h, 'renew the token silently', 'TODO 2.3'); // the refresh rewrites the cache
+    const after = await fileMode(h.cachePath);
+    expect(after!.toString(8), `When the cache is written again, it must end up 0600 even if someone loosened it (write a new private file and rename it over the old one, or chmod). See ${at('TODO 2.2')}.`).toBe('600');
+  });
+
+  it('a damaged cache file costs one sign-in, not a crash', async () => {
+    const cachePath = path.join(tmp, 'token-cache.json');
+    await writeFile(cachePath, '{ this is not a token cache', { mode: 0o600 });
+    const h = await newService({ cachePath });
+    await acquire(h, 'ignore the damaged cache and sign in (deserialize throws on bad JSON: catch it)', 'TODO 2.2');
+    expect(h.opened, `With a damaged cache the user signs in once. See ${at('TODO 2.2')}.`).toHaveLength(1);
+    const restarted = await newService({ cachePath });
+    await acquire(restarted, 'read the repaired cache', 'TODO 2.2');
+    expect(restarted.opened, `After that sign-in the file should hold a good cache again, so a restart is silent. See ${at('TODO 2.2')}.`).toHaveLength(0);
+  });
+});
+
+async function fileMode(file: string): Promise<number | undefined> {
+  try {
+    return (await stat(file)).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+// ================================================================ the MCP tool
+
+describe('lesson 2: the get_my_profile tool', () => {
+  it('lists get_my_profile; the first call signs in and returns the user\'s Graph profile, the second is silent', async () => {
+    const h = await newService({ user: 'grace' });
+    const client = await connect(h.service);
+    const tools = await client.listTools().then(
+      (listed) => listed.tools,
+      (error: unknown) => {
+        throw new Error(`tools/list failed: ${firstLine(error)}. The server offers no tools yet: register ${TOOL} (${at('TODO 2.5')}).`);
+      },
+    );
+    expect(tools.map((t) => t.name), `The server should offer the tool ${TOOL}. See ${at('TODO 2.5')}.`).toContain(TOOL);
+    expect(tools.find((t) => t.name === TOOL)?.description?.trim(), `${TOOL} needs a description. See ${at('TODO 2.5')}.`).toBeTruthy();
+
+    const before = counters();
+    const first = await callProfile(client);
+    expect(first.isError, `The first call should sign Grace in and return her profile; it answered: "${first.text}". See ${at('TODO 2.5')}.`).toBe(false);
+    for (const expected of [GRACE.displayName, GRACE.userPrincipalName, GRACE.jobTitle]) {
+      expect(first.text, `The profile from Graph /me should include "${expected}". See ${at('TODO 2.5')}.`).toContain(expected);
+    }
+    const call = graph.calls.at(-1);
+    expect(call?.path, `The tool should call Graph GET /v1.0/me at config.graphBaseUrl. See ${at('TODO 2.5')}.`).toBe('/v1.0/me');
+    expect(call?.oid, `Graph should receive Grace's token from the AuthenticationService. See ${at('TODO 2.5')}.`).toBe(GRACE.oid);
+    expect(since(before).signIns, `The first call should sign in exactly once. See ${at('TODO 2.3')}.`).toBe(1);
+
+    const again = counters();
+    const second = await callProfile(client);
+    expect(second.isError, `The second call should succeed too; it answered: "${second.text}".`).toBe(false);
+    expect(since(again).signIns, `The second call should be silent: no new sign-in. See ${at('TODO 2.3')}.`).toBe(0);
+    expect(since(again).codesRedeemed, `The second call should redeem no authorization code. See ${at('TODO 2.3')}.`).toBe(0);
+    expect(h.opened, `The browser should open once for both calls. See ${at('TODO 2.3')}.`).toHaveLength(1);
+  });
+
+  it('Graph throttling (429 with Retry-After) becomes a tool error that says how long to wait, at once; the server keeps answering', async () => {
+    const h = await newService();
+    const client = await connect(h.service);
+    await expectProfile(client, 'sign in before the throttled call');
+    graph.failNext({ status: 429, retryAfterSeconds: 7 });
+    const throttled = await callProfile(client, 5000);
+    expect(throttled.isError, `A 429 from Graph should come back as a tool error (isError: true); it answered: "${throttled.text}". See ${at('TODO 2.6')}.`).toBe(true);
+    expect(throttled.text, `The error should tell the person when to try again: Retry-After said 7 seconds. See ${at('TODO 2.6')}.`).toMatch(/\b7\b/);
+    expect(noStackTrace(throttled.text), `A tool error is for a person: no stack trace. See ${at('TODO 2.6')}.`).toBe(true);
+    await expectProfile(client, 'work again after the 429');
+  });
+
+  it('Graph failures (503 with Retry-After, 500) become readable tool errors; the server keeps answering', async () => {
+    const h = await newService();
+    const client = await connect(h.service);
+    await expectProfile(client, 'sign in first');
+    graph.failNext({ status: 503, retryAfterSeconds: 30 });
+    const unavailable = await callProfile(client, 5000);
+    expect(unavailable.isError, `A 503 from Graph should be a tool error; it answered: "${unavailable.text}". See ${at('TODO 2.6')}.`).toBe(true);
+    expect(unavailable.text, `The 503 error should say to try again in 30 seconds (its Retry-After). See ${at('TODO 2.6')}.`).toMatch(/\b30\b/);
+    graph.failNext({ status: 500 });
+    const broken = await callProfile(client, 5000);
+    expect(broken.isError, `A 500 from Graph should be a tool error; it answered: "${broken.text}". See ${at('TODO 2.6')}.`).toBe(true);
+    expect(broken.text.trim().length > 0 && noStackTrace(broken.text), `The 500 error should be a readable sentence, not a stack trace. See ${at('TODO 2.6')}.`).toBe(true);
+    await expectProfile(client, 'work again after the 503 and the 500');
+  });
+
+  it('a 403 from Graph becomes a tool error that names the missing permission (User.Read)', async () => {
+    const h = await newService();
+    const client = await connect(h.service);
+    await expectProfile(client, 'sign in first');
+    network.use(
+      http.get(
+        'https://graph.microsoft.com/v1.0/me',
+        () => HttpResponse.json({ error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } }, { status: 403 }),
+        { once: true },
+      ),
+    );
+    const denied = await callProfile(client);
+    expect(denied.isError, `A 403 from Graph should be a tool error; it answered: "${denied.text}". See ${at('TODO 2.6')}.`).toBe(true);
+    expect(denied.text, `A person can fix a 403 by granting the permission: name it (User.Read). See ${at('TODO 2.6')}.`).toContain('User.Read');
+    await expectProfile(client, 'work again after the 403');
+  });
+
+  it('a 401 from Graph becomes a tool error, and the next call sends Graph a new token instead of the refused one', async () => {
+    const h = await newService();
+    const client = await connect(h.service);
+    await expectProfile(client, 'sign in first');
+    let refused: string | undefined;
+    network.use(
+      http.get(
+        'https://graph.microsoft.com/v1.0/me',
+        ({ request }) => {
+          refused = request.headers.get('authorization')?.replace(/^Bearer\s+/i, '');
+          return HttpResponse.json({ error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.' } }, { status: 401 });
+        },
+        { once: true },
+      ),
+    );
+    const rejected = await callProfile(client);
+    expect(rejected.isError, `A 401 from Graph should be a tool error; it answered: "${rejected.text}". See ${at('TODO 2.6')}.`).toBe(true);
+    expect(noStackTrace(rejected.text), 'The 401 error should be readable, with no stack trace.').toBe(true);
+    await expectProfile(client, 'work again after the 401');
+    const sent = graph.calls.at(-1)?.token;
+    expect(refused, 'The refused call should have carried a token.').toBeTruthy();
+    expect(
+      sent,
+      `After Graph refused a token, the next call should get a fresh one (acquireToken({ forceRefresh: true })) rather than send the refused token again. See ${at('TODO 2.6')}.`,
+    ).not.toBe(refused);
+  });
+
+  it('a sign-in that fails becomes a tool error, and the next call signs in', async () => {
+    let cancel = true;
+    const h = await newService({ cancel: () => cancel });
+    const client = await connect(h.service);
+    const failed = await callProfile(client);
+    expect(failed.isError, `When the user cancels the sign-in, the tool should answer with isError: true; it answered: "${failed.text}". See ${at('TODO 2.5')}.`).toBe(true);
+    expect(noStackTrace(failed.text), `The sign-in error should be readable, with no stack trace. See ${at('TODO 2.5')}.`).toBe(true);
+    cancel = false;
+    await expectProfile(client, 'sign in on the next call after a cancelled sign-in');
+  });
+});
+
+async function expectProfile(client: Client, what: string): Promise<void> {
+  const result = await callProfile(client);
+  expect(result.isError, `${TOOL} should ${what} and return the profile; it answered: "${result.text}". See ${at('TODO 2.5')}.`).toBe(false);
+}
+
+// ================================================================ the real thing: a child process over stdio
+
+describe('lesson 2: the server as a child process over stdio', () => {
+  /** The emulator over real HTTP on a free port, quick to poll for device codes. */
+  async function httpEmulator(): Promise<RunningEmulator> {
+    const running = await startEmulatorServer({ port: 0 });
+    running.emulator.settings.deviceCodeIntervalSeconds = 1;
+    emulatorServers.push(running);
+    return running;
+  }
+
+  function startChild(running: RunningEmulator, stateDir: string): StdioChild {
+    const child = StdioChild.start(path.join(DIR, 'main.ts'), {
+      // A temporary working directory: the learner's .env must not decide how the server runs.
+      cwd: tmp,
+      env: isolatedEnv({ EMULATOR_URL: running.url.origin, LAB_STATE_DIR: stateDir, LAB_NO_BROWSER: '1' }),
+    });
+    children.push(child);
+    return child;
+  }
+
+  /** Starts a call to get_my_profile, approves the device code the server prints on stderr, returns the answer. */
+  async function signInOverStdio(child: StdioChild, user: string) {
+    const call = child.request('tools/call', { name: TOOL, arguments: {} }, 30_000);
+    call.catch(() => undefined);
+    const match = await child.waitForStderr(/https?:\/\/\S+\/devicelogin[^\n]*/, 15_000);
+    const prompt = match ? parsePrompt(match[0]) : undefined;
+    if (!prompt) {
+      const answer = await Promise.race([call, new Promise((resolve) => setTimeout(() => resolve(undefined), 50))]).catch((e: Error) => e.message);
+      throw new Error(
+        `With no browser (LAB_NO_BROWSER=1), the server should print the device code prompt (URL and code) on stderr within 15 s. ` +
+          `See ${at('TODO 2.4')}.${answer ? ` The tool answered: ${JSON.stringify(answer).slice(0, 300)}.` : ''} Its stderr:\n${child.stderr || '(empty)'}`,
+      );
+    }
+    await approveDeviceCode(prompt.url, prompt.code, user);
+    return call;
+  }
+
+  it('writes nothing but JSON-RPC messages to stdout, even while the user signs in with a device code', { timeout: 60_000 }, async () => {
+    const running = await httpEmulator();
+    const child = startChild(running, path.join(tmp, 'state'));
+    await child.initialize(20_000);
+    const response = await signInOverStdio(child, 'ada');
+    const result = response.result as CallToolResult | undefined;
+    expect(response.error, `tools/call ${TOOL} answered with a protocol error: ${response.error?.message}. See ${at('TODO 2.5')}.`).toBeUndefined();
+    expect(result?.isError, `After the device code sign-in, ${TOOL} should return Ada's profile; it answered: ${resultText(result)}. stderr:\n${child.stderr}`).not.toBe(true);
+    expect(resultText(result), 'The profile should be Ada\'s.').toContain(ADA.userPrincipalName);
+    const strays = nonProtocolLines(child.stdoutLines);
+    expect(
+      strays,
+      `stdout carries the JSON-RPC stream and nothing else: log with the service's log function (stderr), never process.stdout (${at('TODO 2.4')} for the device code prompt). ` +
+        `These stdout lines are not JSON-RPC messages: ${JSON.stringify(strays.slice(0, 5))}`,
+    ).toEqual([]);
+    expect(running.graph.calls.map((c) => c.oid), 'Graph (behind the offline bridge) should have been called with Ada\'s token.').toContain(ADA.oid);
+  });
+
+  it('a restarted server process uses the saved token cache: no new sign-in', { timeout: 60_000 }, async () => {
+    const running = await httpEmulator();
+    const stateDir = path.join(tmp, 'state');
+    const first = startChild(running, stateDir);
+    await first.initialize(20_000);
+    const signedIn = await signInOverStdio(first, 'grace');
+    expect((signedIn.result as CallToolResult | undefined)?.isError, `The first process should sign Grace in. stderr:\n${first.stderr}`).not.toBe(true);
+    await first.close();
+
+    const deviceCodesBefore = running.emulator.events.filter((e) => e.type === 'device-code').length;
+    const second = startChild(running, stateDir);
+    await second.initialize(20_000);
+    const response = await second.request('tools/call', { name: TOOL, arguments: {} }, 15_000).catch((error: Error) => {
+      throw new Error(
+        `The restarted process should answer from its saved token cache without a new sign-in, but: ${firstLine(error)}. ` +
+          `See ${at('TODO 2.2')}. Its stderr:\n${second.stderr}`,
+      );
+    });
+    const result = response.result as CallToolResult | undefined;
+    expect(result?.isError, `The restarted process should return Grace's profile; it answered: ${resultText(result)}. See ${at('TODO 2.2')}.`).not.toBe(true);
+    expect(resultText(result)).toContain(GRACE.userPrincipalName);
+    expect(
+      running.emulator.events.filter((e) => e.type === 'device-code').length - deviceCodesBefore,
+      `The restarted process asked for a new device code: it did not find the saved cache in LAB_STATE_DIR. See ${at('TODO 2.2')}.`,
+    ).toBe(0);
+  });
+});

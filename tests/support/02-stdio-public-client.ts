@@ -1,0 +1,193 @@
+/**
+ * Lesson 2's test helpers: a stdio MCP server spawned as a child process, driven with raw JSON-RPC
+ * lines so that a test sees every byte the server writes to stdout (an SDK client would hide a
+ * stray line behind a parse error), plus its stderr.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { WORKSPACE_ROOT } from './target.ts';
+
+const require = createRequire(import.meta.url);
+
+/** The tsx loader and the offline Graph bridge, as `--import` arguments (absolute, so any cwd works). */
+export function lessonNodeArgs(entry: string): string[] {
+  const tsx = pathToFileURL(require.resolve('tsx')).href;
+  const bridge = pathToFileURL(path.join(WORKSPACE_ROOT, 'shared', 'offline', 'register.ts')).href;
+  return ['--import', tsx, '--import', bridge, entry];
+}
+
+/**
+ * A minimal environment for a lesson process: the platform's basics (PATH, HOME, SystemRoot…),
+ * never the test runner's own variables, so no ENTRA_* setting can leak in.
+ */
+export function isolatedEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { ...getDefaultEnvironment(), NO_COLOR: '1', ...extra };
+  for (const name of Object.keys(env)) if (name.startsWith('ENTRA_')) delete env[name];
+  return env;
+}
+
+export interface JsonRpcResponse {
+  jsonrpc: '2.0';
+  id: number;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string };
+}
+
+export class StdioChild {
+  private readonly lines: string[] = [];
+  private stderrText = '';
+  private stdoutRest = '';
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: JsonRpcResponse) => void; reject: (e: Error) => void }>();
+  private readonly stderrWaiters = new Set<() => void>();
+  private exitInfo: string | undefined;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
+    child.stderr!.on('data', (chunk: string) => {
+      this.stderrText += chunk;
+      for (const wake of this.stderrWaiters) wake();
+    });
+    child.once('exit', (code, signal) => {
+      this.exitInfo = signal ? `signal ${signal}` : `exit code ${code}`;
+      const error = new Error(`The server process ended (${this.exitInfo}) before answering. Its stderr:\n${this.stderr || '(empty)'}`);
+      for (const { reject } of this.pending.values()) reject(error);
+      this.pending.clear();
+      for (const wake of this.stderrWaiters) wake();
+    });
+    // A closed pipe after the child died is reported through 'exit'.
+    child.stdin!.on('error', () => undefined);
+  }
+
+  /** Spawns `node --import tsx --import <bridge> <entry>` with exactly `env`, in `cwd`. */
+  static start(entry: string, options: { env: Record<string, string>; cwd: string }): StdioChild {
+    const child = spawn(process.execPath, lessonNodeArgs(entry), {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    return new StdioChild(child);
+  }
+
+  /** Every line the server wrote to stdout so far, including an unfinished last line. */
+  get stdoutLines(): string[] {
+    return this.stdoutRest ? [...this.lines, this.stdoutRest] : [...this.lines];
+  }
+
+  get stderr(): string {
+    return this.stderrText;
+  }
+
+  get exited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  /** Sends a request and waits for the response with the same id. */
+  request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<JsonRpcResponse> {
+    const id = this.nextId++;
+    return new Promise<JsonRpcResponse>((resolve, reject) => {
+      if (this.exitInfo) return reject(new Error(`The server process already ended (${this.exitInfo}). Its stderr:\n${this.stderr || '(empty)'}`));
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`No answer to ${method} within ${timeoutMs / 1000} s. The server's stderr:\n${this.stderr || '(empty)'}`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (response) => {
+          clearTimeout(timer);
+          resolve(response);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.send({ jsonrpc: '2.0', id, method, params });
+    });
+  }
+
+  notify(method: string, params: Record<string, unknown> = {}): void {
+    this.send({ jsonrpc: '2.0', method, params });
+  }
+
+  /** initialize + notifications/initialized, as every MCP client starts. */
+  async initialize(timeoutMs: number): Promise<JsonRpcResponse> {
+    const response = await this.request(
+      'initialize',
+      { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'lesson-2-tests', version: '1.0.0' } },
+      timeoutMs,
+    );
+    this.notify('notifications/initialized');
+    return response;
+  }
+
+  /** Waits until stderr matches `pattern`; resolves the match, or undefined on timeout or exit. */
+  async waitForStderr(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.stderrText.match(pattern);
+      if (match) return match;
+      if (this.exitInfo || Date.now() >= deadline) return undefined;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.stderrWaiters.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(0, deadline - Date.now()));
+        this.stderrWaiters.add(wake);
+      });
+    }
+  }
+
+  /** Closes stdin (the MCP way to say goodbye), then kills the process if it lingers. */
+  async close(graceMs = 3000): Promise<void> {
+    if (this.exitInfo) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private send(message: unknown): void {
+    this.child.stdin!.write(`${JSON.stringify(message)}\n`);
+  }
+
+  private onStdout(chunk: string): void {
+    this.stdoutRest += chunk;
+    let newline: number;
+    while ((newline = this.stdoutRest.indexOf('\n')) >= 0) {
+      const line = this.stdoutRest.slice(0, newline).replace(/\r$/, '');
+      this.stdoutRest = this.stdoutRest.slice(newline + 1);
+      this.lines.push(line);
+      let message: Partial<JsonRpcResponse> | undefined;
+      try {
+        message = JSON.parse(line) as Partial<JsonRpcResponse>;
+      } catch {
+        continue; // the test reports lines that are not JSON-RPC
+      }
+      if (typeof message?.id === 'number') {
+        this.pending.get(message.id)?.resolve(message as JsonRpcResponse);
+        this.pending.delete(message.id);
+      }
+    }
+  }
+}
+
+/** Lines of stdout that are not a JSON-RPC 2.0 message. */
+export function nonProtocolLines(lines: string[]): string[] {
+  return lines.filter((line) => {
+    try {
+      const message = JSON.parse(line) as { jsonrpc?: unknown };
+      return message?.jsonrpc !== '2.0';
+    } catch {
+      return true;
+    }
+  });
+}
