@@ -1,0 +1,625 @@
+/**
+ * Lesson 3: a remote MCP server that is the OAuth authorization server for MCP clients and a
+ * confidential client of Entra ID. The SDK's own client signs in headlessly (consent page, the
+ * emulator's sign-in page, /auth/callback), attacks on the flow fail without redirecting anywhere
+ * unregistered, and sessions refresh, expire and end.
+ */
+import { request as httpRequest, createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Express } from 'express';
+import { decodeJwt } from 'jose';
+import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
+import { APPS, findUser } from '../../shared/emulator/directory.ts';
+import { Browser, type Stop } from '../support/browser.ts';
+import { emulator, graph } from '../support/lab.ts';
+import { resultText } from '../support/mcp.ts';
+import { importLesson, lessonDir, requireExport } from '../support/target.ts';
+import {
+  CLIENT_REDIRECT_URI,
+  TestOAuthClient,
+  consentForm,
+  describeStop,
+  entraSignInForm,
+  pageText,
+  pickUser,
+} from '../support/03-remote-confidential-client.ts';
+
+const LESSON = 3;
+const FILES = {
+  app: shortPath(path.join(lessonDir(LESSON), 'app.ts')),
+  provider: shortPath(path.join(lessonDir(LESSON), 'provider.ts')),
+  entra: shortPath(path.join(lessonDir(LESSON), 'entra.ts')),
+  tools: shortPath(path.join(lessonDir(LESSON), 'tools.ts')),
+  sessions: shortPath(path.join(lessonDir(LESSON), 'sessions.ts')),
+};
+const TOOL = 'get_my_profile';
+const SCOPE = 'profile.read';
+
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+}
+
+/** Where to look, for messages: "TODO 3.2 in lessons/03-…/app.ts". */
+const at = (todo: string, file: keyof typeof FILES) => `${todo} in ${FILES[file]}`;
+
+interface CreateAppOptions {
+  config: WorkshopConfig;
+  allowedOrigins?: string[];
+  now?: () => number;
+  lifetimes?: Partial<{ consentSeconds: number; codeSeconds: number; accessTokenSeconds: number; sessionSeconds: number }>;
+}
+
+/** One running copy of the lesson's app on a free port. */
+interface Running {
+  base: URL;
+  mcpUrl: URL;
+  config: WorkshopConfig;
+  /** Every Location header the app sent, absolute. */
+  locations: string[];
+  /** Moves the app's clock forward (not the emulator's). */
+  advance(seconds: number): void;
+}
+
+const servers: Server[] = [];
+const mcpClients: Client[] = [];
+let originalEntraLifetime: number;
+
+beforeEach(() => {
+  originalEntraLifetime = emulator.settings.accessTokenLifetimeSeconds;
+});
+
+afterEach(async () => {
+  emulator.settings.accessTokenLifetimeSeconds = originalEntraLifetime;
+  await Promise.allSettled(mcpClients.splice(0).map((client) => client.close()));
+  await Promise.allSettled(
+    servers.splice(0).map((server) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    }),
+  );
+});
+
+/**
+ * Listens on a free port first, then builds the config for that port (offline: no ENTRA_* variables),
+ * so that the callback URL the app sends to Entra ID is where it really listens.
+ */
+async function start(lifetimes?: CreateAppOptions['lifetimes']): Promise<Running> {
+  const lesson = await importLesson(LESSON, 'app.ts');
+  const createApp = requireExport<(options: CreateAppOptions) => Express>(lesson, 'createApp', FILES.app);
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const config = loadConfig({ PORT: String(port) });
+  let offsetMs = 0;
+  const app = createApp({ config, now: () => Date.now() + offsetMs, lifetimes });
+  const locations: string[] = [];
+  server.on('request', (req, res) => {
+    res.on('finish', () => {
+      const location = res.getHeader('location');
+      if (location) locations.push(new URL(String(location), config.baseUrl).href);
+    });
+    app(req, res);
+  });
+  return {
+    base: config.baseUrl,
+    mcpUrl: config.mcpUrl,
+    config,
+    locations,
+    advance: (seconds) => {
+      offsetMs += seconds * 1000;
+    },
+  };
+}
+
+/** A predicate for Browser.stopAt: the client's redirect URI, which nobody serves. */
+function isAt(uri: string): (url: URL) => boolean {
+  const target = new URL(uri);
+  return (url) => url.origin === target.origin && url.pathname === target.pathname;
+}
+
+function firstLine(error: unknown): string {
+  const status = (error as { code?: unknown }).code;
+  const message = String(error instanceof Error ? error.message : error).split('\n')[0]!;
+  return typeof status === 'number' && status >= 400 ? `HTTP ${status}: ${message}` : message;
+}
+
+/** The SDK client's first connect: it must be refused, then discover, register and want a redirect. */
+async function startAuthorization(h: Running, oauth = new TestOAuthClient()) {
+  const transport = new StreamableHTTPClientTransport(h.mcpUrl, { authProvider: oauth });
+  const probe = new Client({ name: 'lesson-3-tests', version: '1.0.0' });
+  let refusal: unknown;
+  try {
+    await probe.connect(transport);
+    mcpClients.push(probe);
+  } catch (error) {
+    refusal = error;
+  }
+  if (refusal === undefined) {
+    throw new Error(
+      `An MCP client with no token connected to ${h.mcpUrl.pathname} and was let in. Protect /mcp with requireBearerAuth (${at('TODO 3.2', 'app')}).`,
+    );
+  }
+  if (!oauth.authorizationUrl) {
+    throw new Error(
+      `The SDK client could not start its OAuth flow: ${firstLine(refusal)}. It needs a 401 whose WWW-Authenticate names the metadata, ` +
+        `and the metadata, /register and /authorize that mcpAuthRouter serves (${at('TODO 3.2', 'app')}).`,
+    );
+  }
+  return { oauth, transport, authorizationUrl: oauth.authorizationUrl };
+}
+
+/** Consent, then the emulator's sign-in page: returns where the browser ended (stopping at `stopAt`). */
+async function approveAndSignIn(browser: Browser, authorizationUrl: URL, user: string, stopAt: (url: URL) => boolean): Promise<Stop> {
+  const consent = await browser.open(authorizationUrl, { stopAt });
+  const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
+  if (!form) {
+    throw new Error(
+      `GET /authorize should show a consent page with two buttons (name="decision", value="approve" and value="deny"); it gave ${describeStop(consent)}. ` +
+        `See ${at('TODO 3.3', 'provider')}.`,
+    );
+  }
+  const entraPage = await browser.submit(form.form, form.approve, {}, { stopAt });
+  const signInForm = entraPage.kind === 'page' ? entraSignInForm(entraPage.page) : undefined;
+  if (!signInForm) {
+    throw new Error(
+      `Approving on the consent page should send the browser to Entra ID's sign-in page; it gave ${describeStop(entraPage)}. ` +
+        `See ${at('TODO 3.4', 'provider')} (decideConsent) and signInUrl (${at('TODO 3.4', 'entra')}).`,
+    );
+  }
+  return pickUser(browser, signInForm, user, stopAt);
+}
+
+interface SignedIn {
+  mcp: Client;
+  oauth: TestOAuthClient;
+  browser: Browser;
+  /** The code the client redeemed (already used). */
+  code: string;
+}
+
+/** The whole flow, as an MCP client and a person at a browser would do it. */
+async function signInWithSdkClient(h: Running, user: string, oauth = new TestOAuthClient()): Promise<SignedIn> {
+  const { transport, authorizationUrl } = await startAuthorization(h, oauth);
+  const browser = new Browser();
+  const back = await approveAndSignIn(browser, authorizationUrl, user, isAt(oauth.redirectUrl));
+  const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
+  if (back.kind !== 'redirect' || !code) {
+    throw new Error(
+      `After the sign-in at Entra ID, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. ` +
+        `See ${at('TODO 3.5', 'provider')} (completeSignIn) and redeemCode (${at('TODO 3.5', 'entra')}).`,
+    );
+  }
+  expect(
+    back.location.searchParams.get('state'),
+    `The client's own state must come back unchanged with the code, so it can tell its flow from a forged one. See ${at('TODO 3.5', 'provider')}.`,
+  ).toBe(oauth.lastState);
+  try {
+    await transport.finishAuth(code);
+  } catch (error) {
+    throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'provider')}.`);
+  }
+  const mcp = new Client({ name: 'lesson-3-tests', version: '1.0.0' });
+  try {
+    await mcp.connect(new StreamableHTTPClientTransport(h.mcpUrl, { authProvider: oauth }));
+  } catch (error) {
+    throw new Error(
+      `With the access token from /token the client should get in, but connecting failed: ${firstLine(error)}. ` +
+        `verifyAccessToken must accept the tokens you issue (${at('TODO 3.7', 'provider')}).`,
+    );
+  }
+  mcpClients.push(mcp);
+  return { mcp, oauth, browser, code };
+}
+
+/** Calls the profile tool and returns the profile; failures name the TODO. */
+async function profileOf(mcp: Client, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  let result: CallToolResult;
+  try {
+    result = (await mcp.callTool({ name: TOOL, arguments: args })) as CallToolResult;
+  } catch (error) {
+    throw new Error(`Calling ${TOOL} failed: ${firstLine(error)}. Register the tool (${at('TODO 3.10', 'tools')}).`);
+  }
+  const text = resultText(result);
+  if (result.isError) {
+    throw new Error(
+      `${TOOL} answered with an error: ${text}. It needs a Graph token from the caller's session (${at('TODO 3.9', 'provider')}, ` +
+        `graphToken in ${FILES.entra}) and a call to Graph /me (${at('TODO 3.10', 'tools')}).`,
+    );
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`${TOOL} should answer with the Graph profile as JSON; it answered: ${text.slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`);
+  }
+}
+
+/** A raw POST to /mcp (tools/list), to see the HTTP status and headers a client gets. */
+function postMcp(h: Running, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(h.mcpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+}
+
+/** A raw form POST to one of the OAuth endpoints. */
+async function postForm(h: Running, endpoint: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(new URL(endpoint, h.base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { text };
+  }
+  return { status: response.status, body };
+}
+
+/** Every redirect the app made went to itself, to Entra ID's sign-in, or to a registered redirect URI. */
+function expectOnlyRegisteredRedirects(h: Running, registered: string[], context: string): void {
+  const allowed = (href: string) => {
+    const url = new URL(href);
+    if (url.origin === h.base.origin) return true;
+    if (href.startsWith(emulator.authorizeEndpoint)) return true;
+    return registered.some((uri) => isAt(uri)(url));
+  };
+  const elsewhere = h.locations.filter((location) => !allowed(location));
+  expect(
+    elsewhere,
+    `${context}: the server may only redirect to its own pages, to Entra ID's sign-in page, or to a redirect URI the client registered; ` +
+      `it also redirected to ${elsewhere.join(', ')}. Take the redirect URI from your own records, never from the request (${FILES.provider}).`,
+  ).toEqual([]);
+}
+
+/** The challenge a 401 must carry: Bearer, invalid_token, and where the metadata is. */
+function expectChallenge(response: Response, h: Running, what: string): void {
+  const header = response.headers.get('www-authenticate') ?? '';
+  const prm = new URL('/.well-known/oauth-protected-resource/mcp', h.base).href;
+  expect(response.status, `${what} should get 401; it got ${response.status}.${response.status === 500 ? ` A 500 means verifyAccessToken threw something other than InvalidTokenError (${at('TODO 3.7', 'provider')}).` : ` Protect /mcp with requireBearerAuth (${at('TODO 3.2', 'app')}).`}`).toBe(401);
+  expect(header, `${what}: the 401 needs a WWW-Authenticate header starting with "Bearer"; it was "${header}". See ${at('TODO 3.2', 'app')}.`).toMatch(/^Bearer /);
+  expect(header, `${what}: WWW-Authenticate should say error="invalid_token"; it was "${header}".`).toContain('error="invalid_token"');
+  expect(
+    header,
+    `${what}: WWW-Authenticate should point at the Protected Resource Metadata with resource_metadata="${prm}" (RFC 9728 §5.1); it was "${header}". ` +
+      `Pass resourceMetadataUrl to requireBearerAuth (${at('TODO 3.2', 'app')}).`,
+  ).toContain(`resource_metadata="${prm}"`);
+}
+
+/** What a raw client would send to /mcp with this token. */
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('lesson 3: /mcp is locked, and says where the key is', () => {
+  it('answers 401 with a WWW-Authenticate challenge to no token, a malformed header and an unknown token', async () => {
+    const h = await start();
+    expectChallenge(await postMcp(h), h, 'A request without an Authorization header');
+    expectChallenge(await postMcp(h, { authorization: 'Basic YWRhOnNlY3JldA==' }), h, 'A request with "Authorization: Basic …"');
+    expectChallenge(await postMcp(h, { authorization: 'Bearer' }), h, 'A request with "Authorization: Bearer" and no token');
+    expectChallenge(await postMcp(h, bearer('not-a-token-this-server-issued')), h, 'A request with a token this server never issued');
+    const entraToken = await emulator.issueAccessToken({ client: APPS.webApp.clientId, user: 'ada', scope: 'User.Read' });
+    expectChallenge(await postMcp(h, bearer(entraToken)), h, 'A request with an Entra ID token (we only accept our own)');
+  });
+
+  it('publishes Protected Resource Metadata naming itself as the authorization server, and that server\'s metadata', async () => {
+    const h = await start();
+    const prmResponse = await fetch(new URL('/.well-known/oauth-protected-resource/mcp', h.base));
+    expect(prmResponse.status, `GET /.well-known/oauth-protected-resource/mcp should answer 200; it got ${prmResponse.status}. Mount mcpAuthRouter with resourceServerUrl = config.mcpUrl (${at('TODO 3.2', 'app')}).`).toBe(200);
+    const prm = (await prmResponse.json()) as { resource?: string; authorization_servers?: string[]; scopes_supported?: string[] };
+    expect(prm.resource, `The metadata's "resource" must be exactly the MCP URL ${h.mcpUrl.href} (RFC 9728 §2). See ${at('TODO 3.2', 'app')}.`).toBe(h.mcpUrl.href);
+    expect(prm.authorization_servers, `"authorization_servers" should name this server (issuerUrl = config.baseUrl): MCP clients get their tokens here, not at Entra ID. See ${at('TODO 3.2', 'app')}.`).toEqual([h.base.href]);
+
+    const asResponse = await fetch(new URL('/.well-known/oauth-authorization-server', h.base));
+    expect(asResponse.status, `GET /.well-known/oauth-authorization-server should answer 200. See ${at('TODO 3.2', 'app')}.`).toBe(200);
+    const as = (await asResponse.json()) as Record<string, unknown>;
+    for (const [field, pathname] of [['authorization_endpoint', '/authorize'], ['token_endpoint', '/token'], ['registration_endpoint', '/register'], ['revocation_endpoint', '/revoke']]) {
+      expect(as[field], `The authorization server metadata should list ${field} = ${new URL(pathname!, h.base).href}. See ${at('TODO 3.2', 'app')}.`).toBe(new URL(pathname!, h.base).href);
+    }
+    expect(as.code_challenge_methods_supported, 'The metadata should promise PKCE with S256.').toEqual(['S256']);
+  });
+
+  it('refuses a foreign Origin or Host with 403, and lets its own origin through to the token check', async () => {
+    const h = await start();
+    const foreign = await postMcp(h, { origin: 'https://attacker.example' });
+    expect(foreign.status, `A request with "Origin: https://attacker.example" should get 403 before anything else; it got ${foreign.status}. See checkOrigin (${at('TODO 3.1', 'app')}).`).toBe(403);
+    const own = await postMcp(h, { origin: h.base.origin });
+    expect(own.status, `A request from the server's own origin (${h.base.origin}) must pass the Origin check and reach the token check (401); it got ${own.status}. See ${at('TODO 3.1', 'app')}.`).toBe(401);
+
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(h.mcpUrl, { method: 'POST', headers: { host: 'attacker.example', 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    expect(status, `A foreign Host header should get 403 (DNS rebinding). Keep createMcpExpressApp({ allowedHosts }) in ${FILES.app}.`).toBe(403);
+  });
+});
+
+describe('lesson 3: an MCP client signs in through the consent page and Entra ID', () => {
+  it('the SDK client discovers, registers, gets consent and a sign-in, and the tool returns the signed-in user\'s profile', async () => {
+    const h = await start();
+    const oauth = new TestOAuthClient('Workshop <Test> Client');
+    const { transport, authorizationUrl } = await startAuthorization(h, oauth);
+    expect(oauth.clientId, `The SDK client should have registered itself at /register (dynamic client registration). See ${at('TODO 3.2', 'app')}.`).toBeTruthy();
+
+    const browser = new Browser();
+    const stopAt = isAt(oauth.redirectUrl);
+    const consent = await browser.open(authorizationUrl, { stopAt });
+    const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
+    expect(form, `GET /authorize should show a consent page with Approve and Deny buttons; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    const page = (consent as Extract<Stop, { kind: 'page' }>).page;
+    const text = pageText(page);
+    expect(page.html, `The consent page should name the client as it registered, HTML-escaped ("Workshop &lt;Test&gt; Client"); its text was: ${text}. See ${at('TODO 3.3', 'provider')}.`).toContain('Workshop &lt;Test&gt; Client');
+    expect(page.html, 'The client name must be escaped: a name is chosen by whoever registers, and must never become markup on your page.').not.toContain('<Test>');
+    expect(page.html, `The consent page should show where the code will go: ${CLIENT_REDIRECT_URI}. See ${at('TODO 3.3', 'provider')}.`).toContain(CLIENT_REDIRECT_URI);
+    expect(page.html, `The consent page should show the scope the client asks for (${SCOPE}). See ${at('TODO 3.3', 'provider')}.`).toContain(SCOPE);
+    const framing = `${page.headers.get('x-frame-options') ?? ''} ${page.headers.get('content-security-policy') ?? ''}`;
+    expect(framing, `The consent page must not be frameable (X-Frame-Options: DENY or CSP frame-ancestors 'none'), or a clickjacking page could get the click. Use sendPage (${at('TODO 3.3', 'provider')}).`).toMatch(/DENY|frame-ancestors 'none'/i);
+
+    const entraPage = await browser.submit(form!.form, form!.approve, {}, { stopAt });
+    const signInForm = entraPage.kind === 'page' ? entraSignInForm(entraPage.page) : undefined;
+    expect(signInForm, `Approve should lead to Entra ID's sign-in page; it gave ${describeStop(entraPage)}. See ${at('TODO 3.4', 'provider')}.`).toBeDefined();
+    const authorize = new URL((entraPage as Extract<Stop, { kind: 'page' }>).page.url);
+    expect(authorize.searchParams.get('client_id'), `The sign-in request to Entra ID should use the web app's client ID (config.entra.webClientId). See signInUrl (${at('TODO 3.4', 'entra')}).`).toBe(APPS.webApp.clientId);
+    expect(authorize.searchParams.get('code_challenge_method'), `Our own request to Entra ID needs PKCE (S256). See ${at('TODO 3.4', 'entra')}.`).toBe('S256');
+    expect(authorize.searchParams.get('state'), 'Our own request to Entra ID needs a state of its own, not the client\'s.').not.toBe(oauth.lastState);
+    expect(authorize.searchParams.get('redirect_uri'), `Entra ID should send the browser back to ${h.config.callbackUrl.href}. See ${at('TODO 3.4', 'entra')}.`).toBe(h.config.callbackUrl.href);
+
+    const before = emulator.events.length;
+    const back = await pickUser(browser, signInForm!, 'ada', stopAt);
+    const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
+    expect(code, `After the sign-in, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'provider')}.`).toBeTruthy();
+    expect((back as Extract<Stop, { kind: 'redirect' }>).location.searchParams.get('state'), `The client's state must come back unchanged. See ${at('TODO 3.5', 'provider')}.`).toBe(oauth.lastState);
+    const redemption = emulator.events.slice(before).find((e) => e.type === 'token' && e.grant === 'authorization_code');
+    expect(redemption?.clientId, `The server should redeem Entra's code itself, as the confidential web app, with MSAL's acquireTokenByCode (${at('TODO 3.5', 'entra')}).`).toBe(APPS.webApp.clientId);
+
+    try {
+      await transport.finishAuth(code!);
+    } catch (error) {
+      throw new Error(`The SDK client could not redeem the code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'provider')}.`);
+    }
+    const tokens = oauth.tokens()!;
+    expect(tokens.access_token.split('.').length, 'The access token the MCP client holds should be our own opaque string, not a JWT from Entra ID: Entra tokens stay on the server.').not.toBe(3);
+    expect(tokens.refresh_token, `The token response should include a refresh_token. See ${at('TODO 3.6', 'provider')}.`).toBeTruthy();
+
+    const mcp = new Client({ name: 'lesson-3-tests', version: '1.0.0' });
+    try {
+      await mcp.connect(new StreamableHTTPClientTransport(h.mcpUrl, { authProvider: oauth }));
+    } catch (error) {
+      throw new Error(`With its access token the client should get in; connecting failed: ${firstLine(error)}. See ${at('TODO 3.7', 'provider')}.`);
+    }
+    mcpClients.push(mcp);
+    const profile = await profileOf(mcp);
+    expect(profile.displayName, `${TOOL} should return the signed-in user's Graph profile (Ada Lovelace); it returned ${JSON.stringify(profile)}. See ${at('TODO 3.10', 'tools')}.`).toBe('Ada Lovelace');
+
+    const graphCall = graph.calls.find((call) => call.path === '/v1.0/me');
+    expect(graphCall?.token, 'Graph should have received a token.').toBeTruthy();
+    expect(graphCall!.token, 'Graph must get the Entra ID token from the session, never the token the MCP client sent us.').not.toBe(tokens.access_token);
+    expect(decodeJwt(graphCall!.token!).azp ?? decodeJwt(graphCall!.token!).appid, 'The Graph token should belong to the web app (our confidential client).').toBe(APPS.webApp.clientId);
+    expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'The whole flow');
+  });
+
+  it('two users signed in at once each see only their own profile, whatever the request body says', async () => {
+    const h = await start();
+    const ada = await signInWithSdkClient(h, 'ada', new TestOAuthClient('Ada\'s client'));
+    const grace = await signInWithSdkClient(h, 'grace', new TestOAuthClient('Grace\'s client', 'http://localhost:8977/callback'));
+    const seen = [await profileOf(grace.mcp), await profileOf(ada.mcp), await profileOf(grace.mcp), await profileOf(ada.mcp)];
+    expect(seen.map((p) => p.displayName), `Each client should see its own user's profile, in any order. The tool must find the caller through extra.authInfo (${at('TODO 3.10', 'tools')}) and the session's own Entra tokens (${at('TODO 3.9', 'provider')}).`).toEqual(['Grace Hopper', 'Ada Lovelace', 'Grace Hopper', 'Ada Lovelace']);
+    const smuggled = await profileOf(ada.mcp, { userId: findUser('grace')!.oid, userPrincipalName: 'grace@contoso.test' });
+    expect(smuggled.displayName, `Arguments in the request body must never choose whose data is read: Ada's client asked for Grace and got ${String(smuggled.displayName)}. See ${at('TODO 3.10', 'tools')}.`).toBe('Ada Lovelace');
+  });
+});
+
+describe('lesson 3: attacks on the flow fail, and never redirect to an unregistered address', () => {
+  it('a tampered state, or the right state in another browser, is refused at /auth/callback without a redirect', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const browser = new Browser();
+    const atCallback = isAt(h.config.callbackUrl.href);
+    const callback = await approveAndSignIn(browser, authorizationUrl, 'ada', (url) => atCallback(url) || isAt(oauth.redirectUrl)(url));
+    expect(callback.kind === 'redirect' && atCallback(callback.location), `Entra ID should send the browser to ${h.config.callbackUrl.href}; it went to ${describeStop(callback)}. See ${at('TODO 3.4', 'entra')}.`).toBe(true);
+    const genuine = (callback as Extract<Stop, { kind: 'redirect' }>).location;
+
+    const tampered = new URL(genuine);
+    tampered.searchParams.set('state', `${genuine.searchParams.get('state')}x`);
+    const forged = await browser.open(tampered, { stopAt: isAt(oauth.redirectUrl) });
+    expect(forged.kind, `/auth/callback with a state this server never issued must show an error page, not redirect anywhere; it gave ${describeStop(forged)}. See ${at('TODO 3.5', 'provider')}.`).toBe('page');
+    expect((forged as Extract<Stop, { kind: 'page' }>).page.status, `A tampered state should get a 4xx error page. See ${at('TODO 3.5', 'provider')}.`).toBeGreaterThanOrEqual(400);
+
+    const elsewhere = await new Browser().open(genuine, { stopAt: isAt(oauth.redirectUrl) });
+    expect(elsewhere.kind === 'page' && elsewhere.page.status >= 400, `The genuine callback URL opened in another browser (without the flow's cookie) must be refused with an error page (login CSRF); it gave ${describeStop(elsewhere)}. See ${at('TODO 3.5', 'provider')}.`).toBe(true);
+    expect(h.locations.some((location) => new URL(location).searchParams.has('code')), 'No authorization code may reach the client from a refused callback.').toBe(false);
+    expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'A tampered callback');
+  });
+
+  it('a reused code is refused, and the tokens from its first use stop working', async () => {
+    const h = await start();
+    const { oauth, code } = await signInWithSdkClient(h, 'ada');
+    const replay = await postForm(h, '/token', {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: oauth.codeVerifier(),
+      redirect_uri: oauth.redirectUrl,
+      client_id: oauth.clientId!,
+    });
+    expect(replay.status, `Redeeming the same code twice must fail with 400; it got ${replay.status} ${JSON.stringify(replay.body)}. Codes are single-use (${at('TODO 3.6', 'provider')}).`).toBe(400);
+    expect(replay.body.error, `A reused code should give error "invalid_grant". See ${at('TODO 3.6', 'provider')}.`).toBe('invalid_grant');
+    const after = await postMcp(h, bearer(oauth.tokens()!.access_token));
+    expect(after.status, `A code used twice has leaked: the tokens issued for its first use should be revoked (RFC 6749 §4.1.2), so the old access token gets 401; it got ${after.status}. See ${at('TODO 3.6', 'provider')}.`).toBe(401);
+  });
+
+  it('a wrong PKCE verifier or a different redirect_uri at /token is refused', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const back = await approveAndSignIn(new Browser(), authorizationUrl, 'ada', isAt(oauth.redirectUrl));
+    const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
+    expect(code, `The flow should end at the client's redirect URI with a code; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'provider')}.`).toBeTruthy();
+    const form = { grant_type: 'authorization_code', code: code!, redirect_uri: oauth.redirectUrl, client_id: oauth.clientId! };
+
+    const wrongVerifier = await postForm(h, '/token', { ...form, code_verifier: 'a'.repeat(43) });
+    expect(wrongVerifier.status, `A token request with the wrong PKCE verifier must fail with 400 invalid_grant; it got ${wrongVerifier.status} ${JSON.stringify(wrongVerifier.body)}. challengeForAuthorizationCode must return the challenge the client sent to /authorize (${at('TODO 3.6', 'provider')}).`).toBe(400);
+    expect(wrongVerifier.body.access_token, 'No tokens for a wrong verifier.').toBeUndefined();
+
+    const otherRedirect = await postForm(h, '/token', { ...form, code_verifier: oauth.codeVerifier(), redirect_uri: 'http://localhost:8976/elsewhere' });
+    expect(otherRedirect.status, `A token request whose redirect_uri differs from the one at /authorize must fail with 400 invalid_grant (RFC 6749 §4.1.3); it got ${otherRedirect.status} ${JSON.stringify(otherRedirect.body)}. See ${at('TODO 3.6', 'provider')}.`).toBe(400);
+    expect(otherRedirect.body.access_token, 'No tokens for a different redirect_uri.').toBeUndefined();
+  });
+
+  it('an unregistered or altered redirect_uri gets an error page, never a redirect or a consent page', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    for (const forged of ['https://attacker.example/oauth/callback', 'http://localhost:8976/oauth/callback/../steal', 'http://localhost:8976/oauth/callbackx', 'http://attacker.example:8976/oauth/callback']) {
+      const url = new URL(authorizationUrl);
+      url.searchParams.set('redirect_uri', forged);
+      const stop = await new Browser().open(url, { stopAt: () => true });
+      expect(stop.kind, `GET /authorize with redirect_uri=${forged} (not registered) must not redirect anywhere; it gave ${describeStop(stop)}.`).toBe('page');
+      const page = (stop as Extract<Stop, { kind: 'page' }>).page;
+      expect(page.status, `GET /authorize with an unregistered redirect_uri should answer 400; it got ${page.status}.`).toBe(400);
+      expect(consentForm(page), 'No consent page for an unregistered redirect_uri.').toBeUndefined();
+    }
+    expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Unregistered redirect URIs');
+  });
+
+  it('Deny sends access_denied and the client\'s state to the registered redirect URI, and nobody signs in', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const browser = new Browser();
+    const stopAt = isAt(oauth.redirectUrl);
+    const consent = await browser.open(authorizationUrl, { stopAt });
+    const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
+    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    const before = emulator.events.length;
+    const denied = await browser.submit(form!.form, form!.deny, {}, { stopAt });
+    expect(denied.kind === 'redirect' && stopAt(denied.location), `Deny should redirect to the client's registered redirect URI ${oauth.redirectUrl}; it gave ${describeStop(denied)}. See ${at('TODO 3.4', 'provider')}.`).toBe(true);
+    const params = (denied as Extract<Stop, { kind: 'redirect' }>).location.searchParams;
+    expect(params.get('error'), `Deny should send error=access_denied. See ${at('TODO 3.4', 'provider')}.`).toBe('access_denied');
+    expect(params.get('state'), `Deny should return the client's state, so it can match the answer to its request. See ${at('TODO 3.4', 'provider')}.`).toBe(oauth.lastState);
+    expect(params.has('code'), 'Deny must not give the client a code.').toBe(false);
+    expect(emulator.events.slice(before).filter((e) => e.type === 'sign-in' || e.type === 'token'), 'After Deny, nobody should sign in at Entra ID and no token should be issued.').toEqual([]);
+    expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Deny');
+  });
+
+  it('a consent answer from another browser (CSRF) or for an unknown request is refused without a redirect', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const consent = await new Browser().open(authorizationUrl, { stopAt: isAt(oauth.redirectUrl) });
+    const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
+    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+
+    // An attacker's page posts the same form from the victim's browser, which never saw this consent page.
+    const forged = await new Browser().submit(form!.form, form!.approve, {}, { stopAt: () => true });
+    expect(forged.kind === 'page' && forged.page.status >= 400, `Approving from a browser that was not shown the consent page must be refused with an error page; it gave ${describeStop(forged)}. Tie the request to the browser with a cookie and check it (${at('TODO 3.3', 'provider')} and ${at('TODO 3.4', 'provider')}).`).toBe(true);
+
+    const unknown = await new Browser().submit(form!.form, form!.approve, { request: 'no-such-request' }, { stopAt: () => true });
+    expect(unknown.kind === 'page' && unknown.page.status >= 400, `An answer for an unknown consent request must get an error page; it gave ${describeStop(unknown)}. See ${at('TODO 3.4', 'provider')}.`).toBe(true);
+    expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'A forged consent');
+  });
+});
+
+describe('lesson 3: sessions refresh, expire and end', () => {
+  it('an expired access token gets 401; the SDK client refreshes it, and the old refresh token is then refused', async () => {
+    const h = await start({ accessTokenSeconds: 60 });
+    const { mcp, oauth } = await signInWithSdkClient(h, 'ada');
+    const first = oauth.tokens()!;
+    expect(first.expires_in, `The token response should say when the access token expires (expires_in, in seconds). See ${at('TODO 3.6', 'provider')}.`).toBeGreaterThan(0);
+    h.advance(61);
+    expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'An access token past its lifetime');
+
+    // Any request will do: on the 401 the SDK client refreshes by itself and tries again.
+    await mcp.ping().catch((error: unknown) => {
+      throw new Error(`After its access token expired, the SDK client should refresh it at /token and carry on; it failed: ${firstLine(error)}. See exchangeRefreshToken (${at('TODO 3.8', 'provider')}).`);
+    });
+    const second = oauth.tokens()!;
+    expect(second.access_token, `The refresh should produce a new access token. See ${at('TODO 3.8', 'provider')}.`).not.toBe(first.access_token);
+    expect(second.refresh_token, `Refresh tokens should rotate: each refresh returns a new one (OAuth 2.1 §4.3.1). See ${at('TODO 3.8', 'provider')}.`).not.toBe(first.refresh_token);
+    const old = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token!, client_id: oauth.clientId! });
+    expect(old.status, `The old refresh token, once used, must be refused (400 invalid_grant); it got ${old.status} ${JSON.stringify(old.body)}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
+  });
+
+  it('an expired session ends both tokens', async () => {
+    const h = await start({ sessionSeconds: 600 });
+    const { oauth } = await signInWithSdkClient(h, 'ada');
+    const tokens = oauth.tokens()!;
+    h.advance(601);
+    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token whose session has expired');
+    const refresh = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: oauth.clientId! });
+    expect(refresh.status, `A refresh token whose session has expired must be refused (400 invalid_grant); it got ${refresh.status} ${JSON.stringify(refresh.body)}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
+  });
+
+  it('revoking the refresh token (logout) ends the session: the access token gets 401 and cannot be refreshed', async () => {
+    const h = await start();
+    const { oauth } = await signInWithSdkClient(h, 'ada');
+    const tokens = oauth.tokens()!;
+    const revoke = await postForm(h, '/revoke', { token: tokens.refresh_token!, token_type_hint: 'refresh_token', client_id: oauth.clientId! });
+    expect(revoke.status, `POST /revoke should answer 200 (RFC 7009); it got ${revoke.status} ${JSON.stringify(revoke.body)}. See revokeToken (${at('TODO 3.8', 'provider')}).`).toBe(200);
+    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token after logout (its refresh token was revoked)');
+    const refresh = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: oauth.clientId! });
+    expect(refresh.status, `A revoked refresh token must be refused (400); it got ${refresh.status}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
+  });
+
+  it('an expired Entra ID token behind a live session is renewed silently, again and again, without the user', async () => {
+    // Entra tokens that expire within MSAL's renewal window: every Graph call needs a renewal.
+    emulator.settings.accessTokenLifetimeSeconds = 60;
+    const h = await start();
+    const { mcp } = await signInWithSdkClient(h, 'ada');
+    const before = emulator.events.length;
+    const first = await profileOf(mcp);
+    const second = await profileOf(mcp);
+    expect([first.displayName, second.displayName], 'Both calls should return Ada\'s profile.').toEqual(['Ada Lovelace', 'Ada Lovelace']);
+    const events = emulator.events.slice(before);
+    expect(events.filter((e) => e.type === 'sign-in'), 'Renewing an Entra token must not need the user: no new sign-in.').toEqual([]);
+    expect(
+      events.filter((e) => e.type === 'token' && e.grant === 'refresh_token' && e.clientId === APPS.webApp.clientId).length,
+      `Each call should renew the expired Entra token with MSAL's acquireTokenSilent (graphToken, ${at('TODO 3.9', 'entra')}). The second renewal only works if the session keeps the cache MSAL updated, because refresh tokens rotate (${at('TODO 3.9', 'provider')}).`,
+    ).toBe(2);
+  });
+
+  it('when Entra ID ends the user\'s sign-in, the tool says to sign in again and the session ends', async () => {
+    emulator.settings.accessTokenLifetimeSeconds = 60;
+    const h = await start();
+    const { mcp, oauth } = await signInWithSdkClient(h, 'ada');
+    emulator.revokeUserSessions('ada');
+    const result = (await mcp.callTool({ name: TOOL, arguments: {} }).catch((error: unknown) => {
+      throw new Error(`Calling ${TOOL} failed: ${firstLine(error)}. Register the tool (${at('TODO 3.10', 'tools')}).`);
+    })) as CallToolResult;
+    expect(result.isError, `With Ada's Entra sessions revoked, ${TOOL} should return an error result; it answered: ${resultText(result)}. See ${at('TODO 3.9', 'provider')}.`).toBe(true);
+    expect(resultText(result), 'The error should tell the user to sign in again.').toMatch(/sign in/i);
+    expect(resultText(result), 'A tool error must never show a token.').not.toContain(oauth.tokens()!.access_token);
+    expectChallenge(await postMcp(h, bearer(oauth.tokens()!.access_token)), h, 'The access token of a session whose Entra sign-in was revoked');
+  });
+});
+
+describe('lesson 3: the session store (given code)', () => {
+  it('forgets entries after their TTL, hands out single-use values once, and stays within its size', async () => {
+    const { MemorySessionStore } = await importLesson<{ MemorySessionStore: new <T>(o: { now: () => number; maxEntries: number }) => {
+      get(k: string): Promise<T | undefined>; set(k: string, v: T, ttl: number): Promise<void>; take(k: string): Promise<T | undefined>; size: number;
+    } }>(LESSON, 'sessions.ts');
+    let now = 1_000_000;
+    const store = new MemorySessionStore<string>({ now: () => now, maxEntries: 2 });
+    await store.set('a', 'A', 10);
+    now += 9_000;
+    expect(await store.get('a'), `An entry should live for its TTL. See ${FILES.sessions}.`).toBe('A');
+    now += 2_000;
+    expect(await store.get('a'), `An entry should be gone after its TTL. See ${FILES.sessions}.`).toBeUndefined();
+    await store.set('b', 'B', 60);
+    expect(await store.take('b'), 'take() returns the value…').toBe('B');
+    expect(await store.take('b'), '…once.').toBeUndefined();
+    await store.set('c', 'C', 60);
+    await store.set('d', 'D', 60);
+    await store.set('e', 'E', 60);
+    expect(store.size, 'The store should never hold more than maxEntries.').toBeLessThanOrEqual(2);
+    expect(await store.get('e'), 'The newest entry stays.').toBe('E');
+    expect(await store.get('c'), 'The oldest entry goes first.').toBeUndefined();
+  });
+});
