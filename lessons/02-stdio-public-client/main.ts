@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { ConfigError, loadConfig, loadDotEnv, type WorkshopConfig } from '../../shared/config.ts';
+import { exitWithError, readSettings } from '../../shared/startup.ts';
 import { AuthenticationService } from './authService.ts';
 import { createMcpServer } from './server.ts';
 import { browserUnavailableReason } from './systemBrowser.ts';
@@ -17,7 +17,8 @@ console.info = console.error;
 
 const log = (line: string) => process.stderr.write(`[lesson-02] ${line}\n`);
 
-const config = readConfig();
+// With a tenant, a missing ENTRA_PUBLIC_CLIENT_ID is one clear line at start-up.
+const config = readSettings(({ entra }) => entra.publicClientId, log);
 const noBrowser = browserUnavailableReason();
 const cachePath = path.join(config.stateDir, 'lesson-02', 'token-cache.json');
 
@@ -55,19 +56,6 @@ function shutDown(): void {
   void server.close().finally(() => process.exit(0));
 }
 
-function readConfig(): WorkshopConfig {
-  try {
-    loadDotEnv();
-    const loaded = loadConfig();
-    void loaded.entra.publicClientId; // with a tenant, a missing ENTRA_PUBLIC_CLIENT_ID fails here, in one line
-    return loaded;
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
-}
-
 function fail(message: string): never {
-  log(`Error: ${message}`);
-  process.exit(1);
+  exitWithError(message, log);
 }

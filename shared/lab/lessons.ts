@@ -2,8 +2,10 @@
  * The lesson registry: one small table of facts per lesson, joined with the folders that exist.
  *
  * Adding lesson N takes a folder (`lessons/NN-slug`, `solutions/NN-slug`, `tests/lessons/NN-slug.test.ts`),
- * a row in LESSON_TABLE, and its script lines in package.json (`lesson:N`, `solution:N`, `check:N`,
- * `check:N:watch`). The lab CLI and the self-test find everything else from here.
+ * a row in LESSON_TABLE, its script lines in package.json (`lesson:N`, `solution:N`, `check:N`,
+ * `check:N:watch`, `hint:N`, `diff:N`, `reset:N`), hints in `shared/lab/hints/NN-slug.md`, and a copy of
+ * its starter for reset:N (`npx tsx shared/lab/cli.ts starters --update`). The lab CLI, `progress`,
+ * `grade` and the self-test find everything else from here.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -99,7 +101,8 @@ export function folderName(facts: LessonFacts): string {
   return `${String(facts.number).padStart(2, '0')}-${facts.slug}`;
 }
 
-function withPaths(facts: LessonFacts, root: string): Lesson {
+/** A table row with its paths, whether or not its folders exist (reset:N restores a deleted folder). */
+export function withPaths(facts: LessonFacts, root = ROOT): Lesson {
   const folder = folderName(facts);
   return {
     ...facts,

@@ -4,7 +4,7 @@
  * Every child is `node` itself (process.execPath) with a script path, never a shell command line, so no
  * quoting or `.cmd` shims are involved, and `child.kill()` stops the process that does the work.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -164,4 +164,56 @@ export function listenForStop(): StopRequest {
       for (const signal of signals) process.off(signal, handler);
     },
   };
+}
+
+/**
+ * Runs `node <args>` to the end like runNode, for code we do not trust to end by itself (a learner's
+ * submission, a quiet re-check): on POSIX the child gets its own process group, so a time limit or
+ * our own exit stops it together with every process it started (vitest's workers, a stdio server);
+ * on Windows `taskkill /T` does the same.
+ */
+export async function runNodeTree(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number },
+): Promise<Finished> {
+  const posix = process.platform !== 'win32';
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: posix,
+    windowsHide: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // A detached group does not get the terminal's Ctrl+C: take it down when we go down.
+  const killOnExit = () => killTree(child);
+  process.once('exit', killOnExit);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killTree(child);
+  }, options.timeoutMs);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  process.off('exit', killOnExit);
+  // Grandchildren that outlived their parent (a worker stuck in a loop) go too.
+  killTree(child);
+  return { code: code ?? 1, output, timedOut };
+}
+
+/** Kills a child started by runNodeTree and everything it started. Safe to call twice. */
+export function killTree(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  if (process.platform === 'win32') {
+    if (hasExited(child)) return;
+    spawnSync('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
+    return;
+  }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // The group is already gone.
+  }
 }

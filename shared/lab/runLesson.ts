@@ -172,7 +172,7 @@ class LessonRun {
     const keepsEmulator = this.emulator !== undefined && !this.emulator.reused;
     say();
     sayNext('Next:', [
-      [`npx @modelcontextprotocol/inspector ${inspectorArgs}`, 'Inspector starts the server itself (Transport Type "STDIO")'],
+      [`npx @modelcontextprotocol/inspector -- ${inspectorArgs}`, 'Inspector starts the server itself (Transport Type "STDIO")'],
       ...this.checkAndSwitch(),
       ...(keepsEmulator ? [['Ctrl+C', 'stop the emulator (sign-ins need it while you explore)'] as const] : []),
     ]);

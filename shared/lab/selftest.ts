@@ -4,9 +4,12 @@
  * Steps, run one after another (lesson suites share ports and network mocks):
  *   1. lesson table  every NN-* folder under lessons/ and solutions/ has a row in shared/lab/lessons.ts
  *   2. typecheck     `tsc --noEmit -p .` over the whole repository
- *   3. unit tests    `vitest run tests/shared` (skipped while that folder has no tests)
- *   4. per lesson    the suite with LAB_TARGET=solutions passes, every test
- *   5. per lesson    the suite with LAB_TARGET=lessons fails at least one test: a starter that passes
+ *   3. starter copies  every lesson's starter equals its checked-in copy (shared/lab/starters/), which
+ *                    reset:N restores; refresh with `npx tsx shared/lab/cli.ts starters --update`
+ *   4. unit tests    `vitest run tests/shared tests/tooling`: the shared code and the lab tooling
+ *                    (skipped while neither folder has tests)
+ *   5. per lesson    the suite with LAB_TARGET=solutions passes, every test
+ *   6. per lesson    the suite with LAB_TARGET=lessons fails at least one test: a starter that passes
  *                    leaves the learner nothing to do, which is an integrity failure
  *
  * It prints one line per step with its counts and ends with `N passed, N failed`, where N counts
@@ -20,6 +23,7 @@ import path from 'node:path';
 import { availableLessons, repoPath, ROOT, unregisteredFolders, type CodeKind, type Lesson } from './lessons.ts';
 import { bold, dim, green, red, say, yellow } from './output.ts';
 import { portAcceptsConnections, runNode, tscBin, vitestBin } from './processes.ts';
+import { staleStarters } from './starters.ts';
 import { readTestCounts, tests } from './vitestReport.ts';
 
 /** Replayed output stays free of colour codes when this run goes to a log file rather than a terminal. */
@@ -90,11 +94,21 @@ function hasTests(dir: string): boolean {
   });
 }
 
-/** Runs vitest on `filter` with LAB_TARGET and returns the counts, or why there are none. */
-async function vitest(filter: string, target: CodeKind | undefined, reportDir: string, label: string) {
+function starterCopies(): StepResult {
+  const stale = staleStarters();
+  if (stale.length === 0) return { verdict: 'pass', detail: `${availableLessons().length} lesson(s): each equals shared/lab/starters/NN-slug.json` };
+  return {
+    verdict: 'fail',
+    detail: `${stale.length} starter copy(ies) missing or out of date`,
+    explain: `${stale.join('\n')}\nreset:N restores these copies. If lessons/ holds the starters as they should ship, run: npx tsx shared/lab/cli.ts starters --update`,
+  };
+}
+
+/** Runs vitest on `filters` with LAB_TARGET and returns the counts, or why there are none. */
+async function vitest(filters: string | string[], target: CodeKind | undefined, reportDir: string, label: string) {
   const report = path.join(reportDir, `${label}.json`);
   const env = { ...process.env, ...plainOutput, ...(target ? { LAB_TARGET: target } : {}) };
-  const run = await runNode([vitestBin(), 'run', filter, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+  const run = await runNode([vitestBin(), 'run', ...[filters].flat(), '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
     env,
     capture: true,
     timeoutMs: STEP_TIMEOUT_MS,
@@ -103,11 +117,11 @@ async function vitest(filter: string, target: CodeKind | undefined, reportDir: s
 }
 
 async function unitTests(reportDir: string): Promise<StepResult> {
-  const dir = path.join(ROOT, 'tests', 'shared');
-  if (!hasTests(dir)) return { verdict: 'skip', detail: 'skipped: no tests in tests/shared yet' };
-  const { run, counts } = await vitest('tests/shared', undefined, reportDir, 'unit');
+  const folders = ['tests/shared', 'tests/tooling'].filter((folder) => hasTests(path.join(ROOT, folder)));
+  if (folders.length === 0) return { verdict: 'skip', detail: 'skipped: no tests in tests/shared or tests/tooling yet' };
+  const { run, counts } = await vitest(folders, undefined, reportDir, 'unit');
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
-  const detail = `${counts.passed} of ${tests(counts.total)} pass`;
+  const detail = `${folders.join(' + ')}: ${counts.passed} of ${tests(counts.total)} pass`;
   return run.code === 0 && counts.failed === 0 ? { verdict: 'pass', detail } : { verdict: 'fail', detail, explain: run.output };
 }
 
@@ -171,6 +185,7 @@ async function main(): Promise<number> {
   try {
     report('lesson table', lessonTable());
     report('typecheck', await typecheck());
+    report('starter copies', starterCopies());
     report('unit tests', await unitTests(reportDir));
     for (const lesson of availableLessons()) {
       report(`lesson ${lesson.number} solution`, await solutionPasses(lesson, reportDir));

@@ -1,0 +1,70 @@
+/**
+ * What the latest `check:N` of a lesson found, read back from `.lab/checks/` (the lab reporter's
+ * events, or vitest's JSON report of an older check): for `progress` and `hint:N`.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Lesson } from './lessons.ts';
+import { readFolder } from './starters.ts';
+import { checkEventsFile, checkReportFile } from './state.ts';
+import { readRunEvents, type RunEvents, type TestEvent } from './suiteRun.ts';
+import { readTestCounts } from './vitestReport.ts';
+
+export interface LatestCheck {
+  /** False when the lesson was never checked (or its results were cleared by reset:N). */
+  ran: boolean;
+  passed: boolean;
+  passedCount: number;
+  total: number;
+  /** The TODO named by the first failure that names one. */
+  firstTodo?: string;
+  when?: Date;
+  /** A file of the lesson changed after that check ran. */
+  stale: boolean;
+}
+
+/** "1.4" from the first failure (or file error) that names a TODO ("TODO 1.4", "TODOs 1.1–1.3"). */
+export function firstTodo(failures: Pick<TestEvent, 'message'>[], events?: Pick<RunEvents, 'errors'>): string | undefined {
+  const messages = [...(events?.errors ?? []).map((error) => error.message), ...failures.map((failure) => failure.message)];
+  for (const message of messages) {
+    const match = /TODOs? (\d+\.\d+)/.exec(message);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+export function readLatestCheck(lesson: Lesson): LatestCheck {
+  const eventsFile = checkEventsFile(lesson);
+  const reportFile = checkReportFile(lesson);
+  let check: LatestCheck;
+  let file: string;
+  if (existsSync(eventsFile)) {
+    const events = readRunEvents(eventsFile);
+    const failures = events.tests.filter((test) => test.status === 'failed');
+    check = {
+      ran: true,
+      passed: events.ended && failures.length === 0 && events.errors.length === 0 && events.tests.length > 0,
+      passedCount: events.tests.filter((test) => test.status === 'passed').length,
+      total: events.tests.length,
+      firstTodo: firstTodo(failures, events),
+      stale: false,
+    };
+    file = eventsFile;
+  } else {
+    const counts = readTestCounts(reportFile);
+    if (!counts) return { ran: false, passed: false, passedCount: 0, total: 0, stale: false };
+    check = {
+      ran: true,
+      passed: counts.total > 0 && counts.failed === 0 && counts.brokenFiles === 0,
+      passedCount: counts.passed,
+      total: counts.total,
+      firstTodo: firstTodo(counts.failures),
+      stale: false,
+    };
+    file = reportFile;
+  }
+  const when = statSync(file).mtimeMs;
+  check.when = new Date(when);
+  check.stale = [...readFolder(lesson.lessonDir).keys()].some((name) => statSync(path.join(lesson.lessonDir, ...name.split('/'))).mtimeMs > when);
+  return check;
+}

@@ -1,0 +1,124 @@
+/**
+ * One run of a lesson's test suite against some code (LAB_TARGET), shared by `check:N`, `progress
+ * --recheck` and `grade`: vitest with the lab reporter (labReporter.ts), read back as events.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './lessons.ts';
+import { runNode, runNodeTree, vitestBin, type Finished } from './processes.ts';
+
+/** The reporter module vitest loads by path. */
+export const LAB_REPORTER = path.join(ROOT, 'shared', 'lab', 'labReporter.ts');
+
+export type TestStatus = 'passed' | 'failed' | 'skipped' | 'pending';
+
+/** A finished test, as the lab reporter wrote it. */
+export interface TestEvent {
+  kind: 'test';
+  id: string;
+  file: string;
+  /** The test's own title. */
+  name: string;
+  /** Suite titles and the test title joined with " > ". */
+  fullName: string;
+  status: TestStatus;
+  /** The first line of the first error: the learner-facing message of a failed test. */
+  message: string;
+  durationMs: number;
+}
+
+/** Console output of the code under test, with the id of the test that was running (if any). */
+export interface LogEvent {
+  kind: 'log';
+  taskId: string | null;
+  stream: 'stdout' | 'stderr';
+  content: string;
+}
+
+/** A test file that could not run, or an error outside any test. */
+export interface ErrorEvent {
+  kind: 'error';
+  file: string | null;
+  message: string;
+}
+
+export interface RunEvents {
+  tests: TestEvent[];
+  logs: LogEvent[];
+  errors: ErrorEvent[];
+  /** False when vitest never reported the end of the run: it crashed or was killed. */
+  ended: boolean;
+}
+
+/** Reads an events file; what a killed run left behind is read as far as it goes. */
+export function readRunEvents(file: string): RunEvents {
+  const events: RunEvents = { tests: [], logs: [], errors: [], ended: false };
+  if (!existsSync(file)) return events;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    let event: { kind?: string };
+    try {
+      event = JSON.parse(line) as { kind?: string };
+    } catch {
+      continue; // A line cut short by a kill.
+    }
+    if (event.kind === 'test') events.tests.push(event as TestEvent);
+    else if (event.kind === 'log') events.logs.push(event as LogEvent);
+    else if (event.kind === 'error') events.errors.push(event as ErrorEvent);
+    else if (event.kind === 'end') events.ended = true;
+  }
+  return events;
+}
+
+export interface SuiteOptions {
+  /** The suite, relative to `cwd` (e.g. tests/lessons/01-open-server.test.ts). */
+  testFile: string;
+  /** LAB_TARGET for the tests: lessons, solutions, or a workspace path. */
+  target: string;
+  eventsFile: string;
+  /** Where vitest's own JSON report goes, when one is wanted (check:N keeps it for progress). */
+  reportFile?: string;
+  /** The repository whose vitest config and tests run (default: this one). */
+  cwd?: string;
+  /**
+   * `capture`: quiet, output kept for when something goes wrong. `isolated`: the same, in its own
+   * process group with a hard time limit (for code that may hang).
+   */
+  mode: 'capture' | 'isolated';
+  timeoutMs: number;
+  /** The environment (LAB_TARGET and LAB_EVENTS_FILE are added). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SuiteRun extends Finished {
+  events: RunEvents;
+}
+
+export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
+  for (const file of [options.eventsFile, options.reportFile]) {
+    if (!file) continue;
+    mkdirSync(path.dirname(file), { recursive: true });
+    rmSync(file, { force: true });
+  }
+  const args = [vitestBin(), 'run', options.testFile, `--reporter=${LAB_REPORTER}`];
+  if (options.reportFile) args.push('--reporter=json', `--outputFile.json=${options.reportFile}`);
+  const env = { ...(options.env ?? process.env), LAB_TARGET: options.target, LAB_EVENTS_FILE: options.eventsFile, NO_COLOR: '1' };
+  const finished =
+    options.mode === 'isolated'
+      ? await runNodeTree(args, { env, cwd: options.cwd, timeoutMs: options.timeoutMs })
+      : await runNode(args, { env, capture: true, timeoutMs: options.timeoutMs });
+  return { ...finished, events: readRunEvents(options.eventsFile) };
+}
+
+/**
+ * The environment for tests of untrusted or learner code: this process's environment without the
+ * settings that would point lessons at a real tenant, another port or our own state.
+ */
+export function cleanTestEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(ENTRA_|EMULATOR_|LAB_)/.test(name) || name === 'PORT' || name === 'BASE_URL') continue;
+    env[name] = value;
+  }
+  return { ...env, ...extra };
+}

@@ -1,0 +1,118 @@
+/**
+ * The pure parts of the lab tooling: the hints parser, the line diff, the points allocation, and the
+ * hint files and starter copies that ship with the workshop.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { firstTodo } from '../../shared/lab/checkResults.ts';
+import { diffLines, unifiedDiff } from '../../shared/lab/diff.ts';
+import { formatCsv, formatTable, type GradeReport } from '../../shared/lab/grade.ts';
+import { testPoints, type GradingConfig } from '../../shared/lab/gradingConfig.ts';
+import { hintsFile, parseHints } from '../../shared/lab/hints.ts';
+import { availableLessons } from '../../shared/lab/lessons.ts';
+import { readFolder } from '../../shared/lab/starters.ts';
+
+describe('hints', () => {
+  it('parses TODO sections into tiers, keeping multi-line tiers and code blocks whole', () => {
+    const todos = parseHints(
+      [
+        '# Hints: lesson 7',
+        '',
+        '## TODO 7.1: first step',
+        '1. A nudge.',
+        '2. The API:',
+        '   `thing()` does it.',
+        '3. The shape:',
+        '   ```',
+        '   1. not a new tier inside a code block',
+        '   ```',
+        '## TODO 7.2: second step',
+        '1. Only one tier.',
+      ].join('\n'),
+    );
+    expect(todos.map((todo) => [todo.id, todo.title, todo.tiers.length])).toEqual([
+      ['7.1', 'first step', 3],
+      ['7.2', 'second step', 1],
+    ]);
+    expect(todos[0]!.tiers[1]).toBe('The API:\n`thing()` does it.');
+    expect(todos[0]!.tiers[2]).toContain('1. not a new tier inside a code block');
+  });
+
+  it('every hints file that ships parses: three tiers per TODO, and every TODO exists in its starter', () => {
+    const dir = path.join(import.meta.dirname, '../../shared/lab/hints');
+    const files = readdirSync(dir).filter((name) => /^\d{2}-.*\.md$/.test(name));
+    expect(files.length, 'shared/lab/hints/ should hold at least the hints of lesson 1').toBeGreaterThan(0);
+    for (const name of files) {
+      const number = Number(name.slice(0, 2));
+      const todos = parseHints(readFileSync(path.join(dir, name), 'utf8'));
+      expect(todos.length, `${name} has no "## TODO ${number}.x: title" section with numbered hints`).toBeGreaterThan(0);
+      const lesson = availableLessons().find((candidate) => candidate.number === number);
+      const starter = lesson ? [...readFolder(lesson.lessonDir).values()].join('\n') : '';
+      for (const todo of todos) {
+        expect(todo.id.startsWith(`${number}.`), `${name}: TODO ${todo.id} belongs to another lesson`).toBe(true);
+        expect(todo.tiers.length, `${name}: TODO ${todo.id} should have three tiers (nudge, API, shape)`).toBe(3);
+        if (lesson) expect(starter, `${name}: TODO ${todo.id} has hints but no "TODO ${todo.id}" in ${lesson.folder}`).toContain(`TODO ${todo.id}`);
+      }
+    }
+    expect(existsSync(hintsFile({ folder: '01-open-server' }))).toBe(true);
+  });
+
+  it('takes the TODO from the first failure that names one', () => {
+    const failures = [{ message: 'no TODO here' }, { message: 'See TODO 1.4 in server.ts' }, { message: 'TODO 1.1' }];
+    expect(firstTodo(failures)).toBe('1.4');
+    expect(firstTodo([{ message: 'register them (TODOs 2.1–2.3 in x.ts)' }])).toBe('2.1');
+    expect(firstTodo([{ message: 'nothing' }])).toBeUndefined();
+  });
+});
+
+describe('line diff', () => {
+  it('keeps common lines and marks removed (-) and added (+) ones', () => {
+    const lines = diffLines('a\nb\nc\nd\n', 'a\nB\nc\nd\ne\n');
+    expect(lines.map((line) => `${line.op}${line.text}`)).toEqual([' a', '-b', '+B', ' c', ' d', '+e']);
+  });
+
+  it('ignores Windows line endings and gives nothing for equal texts', () => {
+    expect(unifiedDiff('x\r\ny\r\n', 'x\ny\n', 'old', 'new')).toEqual([]);
+  });
+
+  it('writes unified hunks whose - and + sides rebuild the two texts', () => {
+    const oldText = Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n');
+    const newText = oldText.replace('line 3', 'line three').replace('line 25', 'line 25\nextra');
+    const out = unifiedDiff(oldText, newText, 'old', 'new');
+    expect(out.slice(0, 2)).toEqual(['--- old', '+++ new']);
+    expect(out.filter((line) => line.startsWith('@@'))).toEqual(['@@ -1,7 +1,7 @@', '@@ -24,6 +24,7 @@']);
+    const all = diffLines(oldText, newText);
+    expect(all.filter((l) => l.op !== '+').map((l) => l.text).join('\n')).toBe(oldText);
+    expect(all.filter((l) => l.op !== '-').map((l) => l.text).join('\n')).toBe(newText);
+  });
+});
+
+describe('points', () => {
+  const config: GradingConfig = { file: 'grading.json', timeLimitSeconds: 60, defaultLessonPoints: 10, lessons: { '1': { points: 10, tests: { 'b test': 0, 'gone test': 3 } } } };
+
+  it('shares a lesson evenly, gives named tests their points, and always adds up exactly', () => {
+    const names = ['suite > a test', 'suite > b test', 'suite > c test', 'other > d test'];
+    const { points, unknown } = testPoints(config, 1, names);
+    expect(points.get('suite > b test')).toBe(0);
+    expect([...points.values()].reduce((sum, value) => sum + value, 0)).toBeCloseTo(10, 10);
+    expect(points.get('suite > a test')).toBe(3.34);
+    expect(points.get('other > d test')).toBe(3.33);
+    expect(unknown).toEqual(['gone test']);
+    // A lesson the file does not list gets defaultLessonPoints.
+    expect([...testPoints(config, 2, ['x', 'y']).points.values()]).toEqual([5, 5]);
+  });
+
+  it('formats the table and a CSV with quoted fields', () => {
+    const report = {
+      lessons: [{ number: 1, folder: '01-x', title: 'X', maxPoints: 10, tests: [] }],
+      workspaces: [
+        { name: 'ada', path: '/a', points: 10, maxPoints: 10, lessons: [{ number: 1, status: 'passed', points: 10, maxPoints: 10, modifiedOwnFiles: [] }] },
+        { name: 'b,"c"', path: '/b', points: 0, maxPoints: 10, lessons: [{ number: 1, status: 'timeout', points: 0, maxPoints: 10, modifiedOwnFiles: [] }] },
+      ],
+    } as unknown as GradeReport;
+    expect(formatTable(report)[2]).toMatch(/^ada\s+10\/10\s+10\/10$/);
+    expect(formatTable(report)[3]).toContain('0/10 hung');
+    expect(formatCsv(report).split('\r\n')).toEqual(['workspace,lesson 1,total,max,notes', 'ada,10,10,10,', '"b,""c""",0,0,10,lesson 1: hung', '']);
+  });
+});
