@@ -4,7 +4,7 @@
  * scope or app role per tool, and calls Graph with an On-Behalf-Of token of its own.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,10 +13,10 @@ import { decodeJwt, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } fr
 import type { Express } from 'express';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, GRAPH_RESOURCE, TENANT_ID, findUser } from '../../shared/emulator/directory.ts';
+import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
 import { signIn } from '../support/browser.ts';
 import { emulator, graph } from '../support/lab.ts';
 import { connectHttpClient, resultText } from '../support/mcp.ts';
@@ -376,49 +376,10 @@ describe('lesson 4: On-Behalf-Of: Graph only ever sees a token of our own', () =
 });
 
 describe('lesson 4: the SDK client discovers, signs in with the pre-registered client, and calls the tools', () => {
-  /** A pre-registered public client (Entra ID has no dynamic client registration). */
-  class PreRegisteredClient implements OAuthClientProvider {
-    authorizationUrl?: URL;
-    private saved?: OAuthTokens;
-    private verifier?: string;
-    private readonly expectedState = randomUUID();
-    // Nobody listens here: the "browser" stops at the redirect and hands us the code.
-    readonly redirectUrl = 'http://localhost:53682/callback';
-    get clientMetadata(): OAuthClientMetadata {
-      return {
-        client_name: 'lesson-4-tests',
-        redirect_uris: [this.redirectUrl],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'none',
-      };
-    }
-    state() {
-      return this.expectedState;
-    }
-    clientInformation() {
-      return { client_id: APPS.mcpClient.clientId };
-    }
-    tokens() {
-      return this.saved;
-    }
-    saveTokens(tokens: OAuthTokens) {
-      this.saved = tokens;
-    }
-    redirectToAuthorization(url: URL) {
-      this.authorizationUrl = url;
-    }
-    saveCodeVerifier(verifier: string) {
-      this.verifier = verifier;
-    }
-    codeVerifier() {
-      if (!this.verifier) throw new Error('No code verifier saved.');
-      return this.verifier;
-    }
-  }
-
   it('completes discovery (PRM, then the OpenID configuration), sign-in as Ada, and a mail sent through OBO', async () => {
-    const provider = new PreRegisteredClient();
+    // A pre-registered public client (Entra ID has no dynamic client registration). Nobody listens
+    // at its redirect URI: the "browser" stops at the redirect and hands us the code.
+    const provider = new MemoryOAuthClient({ clientName: 'lesson-4-tests', redirectUrl: 'http://localhost:53682/callback', clientId: APPS.mcpClient.clientId });
     const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
     const first = new Client({ name: 'lesson-4-tests', version: '1.0.0' });
     clients.push(first);
@@ -441,7 +402,7 @@ describe('lesson 4: the SDK client discovers, signs in with the pre-registered c
     const signedIn = await signIn(authorizationUrl, 'ada', { redirectUri: provider.redirectUrl });
     const code = signedIn.params.get('code');
     expect(code, `Ada's sign-in should end with an authorization code; the emulator answered: ${signedIn.params.toString()}`).toBeTruthy();
-    expect(signedIn.params.get('state'), 'The state must come back unchanged.').toBe(provider.state());
+    expect(signedIn.params.get('state'), 'The state must come back unchanged.').toBe(provider.lastState);
     await transport.finishAuth(code!);
 
     let client: Client;

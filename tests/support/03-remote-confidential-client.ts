@@ -2,84 +2,17 @@
  * Lesson 3's test helpers: an MCP client's side of OAuth (the SDK's OAuthClientProvider, kept in
  * memory), and a person's side of the browser (consent page, then the emulator's sign-in page).
  */
-import { randomBytes } from 'node:crypto';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { findUser } from '../../shared/emulator/directory.ts';
+import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
 import type { Browser, Form, Page, Stop } from './browser.ts';
 
 /** Where test clients want their codes. Nobody listens there: the browser stops before following. */
 export const CLIENT_REDIRECT_URI = 'http://localhost:8976/oauth/callback';
 
-/**
- * An MCP client's OAuth state, as a desktop app would keep it: registration, PKCE verifier, tokens.
- * `redirectToAuthorization` only records the URL; the test then walks it with a Browser.
- */
-export class TestOAuthClient implements OAuthClientProvider {
-  /** The authorization URL the SDK wanted to open, if any. */
-  authorizationUrl?: URL;
-  /** The state the SDK put into the last authorization URL. */
-  lastState?: string;
-  private info?: OAuthClientInformationMixed;
-  private saved?: OAuthTokens;
-  private verifier?: string;
-
-  constructor(
-    readonly clientName = 'Workshop Test Client',
-    readonly redirectUrl: string = CLIENT_REDIRECT_URI,
-  ) {}
-
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: this.clientName,
-      redirect_uris: [this.redirectUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-
-  state(): string {
-    this.lastState = randomBytes(16).toString('base64url');
-    return this.lastState;
-  }
-
-  clientInformation() {
-    return this.info;
-  }
-
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.info = info;
-  }
-
-  tokens() {
-    return this.saved;
-  }
-
-  saveTokens(tokens: OAuthTokens): void {
-    this.saved = tokens;
-  }
-
-  saveCodeVerifier(verifier: string): void {
-    this.verifier = verifier;
-  }
-
-  codeVerifier(): string {
-    if (!this.verifier) throw new Error('The SDK asked for a PKCE verifier before it saved one.');
-    return this.verifier;
-  }
-
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrl = url;
-  }
-
-  /** The registered client_id (after dynamic registration). */
-  get clientId(): string | undefined {
-    return this.info?.client_id;
+/** An MCP client's OAuth state, as a desktop app would keep it; it registers itself (DCR). */
+export class TestOAuthClient extends MemoryOAuthClient {
+  constructor(clientName = 'Workshop Test Client', redirectUrl: string = CLIENT_REDIRECT_URI) {
+    super({ clientName, redirectUrl });
   }
 }
 

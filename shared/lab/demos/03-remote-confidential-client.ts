@@ -11,12 +11,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { MemoryOAuthClient } from '../memoryOAuthClient.ts';
 
 export interface DemoContext {
   mcpUrl: URL;
@@ -78,7 +76,7 @@ async function startBrowserSignIn({ mcpUrl, log }: DemoContext): Promise<void> {
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   listener.unref(); // never keep the lab alive on our account
   const redirectUrl = `http://localhost:${(listener.address() as AddressInfo).port}/callback`;
-  const oauth = new DemoOAuthClient(redirectUrl);
+  const oauth = new MemoryOAuthClient({ clientName: 'Lesson 3 demo client', redirectUrl });
   const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: oauth });
   const client = new Client({ name: 'lesson-3-demo', version: '1.0.0' });
   try {
@@ -113,14 +111,14 @@ async function startBrowserSignIn({ mcpUrl, log }: DemoContext): Promise<void> {
 }
 
 /** Resolves with the code when the browser arrives at the redirect URI with our state. */
-function waitForCallback(listener: Server, oauth: DemoOAuthClient, timeoutMs: number): Promise<string> {
+function waitForCallback(listener: Server, oauth: MemoryOAuthClient, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('nobody signed in within 10 minutes')), timeoutMs);
     timer.unref();
     listener.on('request', (req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/callback') return void res.writeHead(404).end();
-      const ok = url.searchParams.get('state') === oauth.expectedState && url.searchParams.has('code');
+      const ok = url.searchParams.get('state') === oauth.lastState && url.searchParams.has('code');
       res.writeHead(ok ? 200 : 400, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(ok ? 'Signed in. You can close this tab and look at the terminal.' : `Sign-in failed: ${url.searchParams.get('error') ?? 'the state did not match'}`);
       clearTimeout(timer);
@@ -128,60 +126,6 @@ function waitForCallback(listener: Server, oauth: DemoOAuthClient, timeoutMs: nu
       else reject(new Error(url.searchParams.get('error_description') ?? url.searchParams.get('error') ?? 'the state did not match'));
     });
   });
-}
-
-/** The demo client's OAuth state, in memory. */
-class DemoOAuthClient implements OAuthClientProvider {
-  authorizationUrl?: URL;
-  expectedState?: string;
-  private info?: OAuthClientInformationMixed;
-  private saved?: OAuthTokens;
-  private verifier = '';
-
-  constructor(readonly redirectUrl: string) {}
-
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'Lesson 3 demo client',
-      redirect_uris: [this.redirectUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-
-  state(): string {
-    this.expectedState = randomBytes(16).toString('base64url');
-    return this.expectedState;
-  }
-
-  clientInformation() {
-    return this.info;
-  }
-
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.info = info;
-  }
-
-  tokens() {
-    return this.saved;
-  }
-
-  saveTokens(tokens: OAuthTokens): void {
-    this.saved = tokens;
-  }
-
-  saveCodeVerifier(verifier: string): void {
-    this.verifier = verifier;
-  }
-
-  codeVerifier(): string {
-    return this.verifier;
-  }
-
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrl = url;
-  }
 }
 
 function reason(error: unknown): string {
