@@ -16,6 +16,7 @@ import { createGraphService, type GraphService } from './graph.ts';
 import { supportedScopes, toolPermissionGate } from './scopes.ts';
 import { createMcpServer } from './tools.ts';
 import { createEntraVerifier } from './verifier.ts';
+import { withVerifiedTokenCache } from './verifiedTokens.ts';
 
 /** Browser origins allowed to call `/mcp`: our own, and MCP Inspector's default. */
 const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
@@ -26,7 +27,8 @@ const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
  */
 export async function createApp(config: WorkshopConfig): Promise<Express> {
   const oauthMetadata = await fetchAuthorizationServerMetadata(config);
-  const verifier = createEntraVerifier(config);
+  // Verify each distinct token once, not on every request (see verifiedTokens.ts).
+  const verifier = withVerifiedTokenCache(createEntraVerifier(config));
   const graph = createGraphService(config);
   const appIdUri = config.entra.apiAppIdUri;
   const resourceMetadataUrl = getOAuthProtectedResourceMetadataUrl(config.mcpUrl);

@@ -461,6 +461,18 @@ describe('lesson 4: signing keys are cached, and a rotation is picked up', () =>
   });
 });
 
+describe('lesson 4: a token checked once stops working when it expires', () => {
+  it('refuses a token it accepted before, once that token has expired', async () => {
+    const token = await userToken('ada', ['tools.read'], { exp: nowSeconds() + 120 });
+    expectToolSuccess(await callTool(token, 'whoami'), 'whoami with a token valid for two more minutes', TODO.verify);
+    // Past `exp` and past the clock tolerance: remembering an earlier check must not keep it alive.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 5 * 60_000);
+    const later = await callTool(token, 'whoami');
+    expect(later.status, `The same token after it expired must get 401; got ${later.status}. requireBearerAuth refuses an AuthInfo whose expiresAt (seconds) is past: set it from exp (${TODO.claims}).`).toBe(401);
+  });
+});
+
 describe('lesson 4: HTTP hygiene (already in the starter)', () => {
   it('refuses a foreign Origin and a foreign Host with 403, before looking at the token', async () => {
     const token = await userToken('ada', ['tools.read']);
