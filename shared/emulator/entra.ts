@@ -233,7 +233,7 @@ export class EntraEmulator {
   private async authorize(request: Request, url: URL): Promise<Response> {
     if (request.method === 'POST') {
       const form = new URLSearchParams(await request.text());
-      if (form.has('request')) return this.completeSignIn(request, form);
+      if (form.has('request')) return this.completeSignIn(form);
       return this.startAuthorize(request, form);
     }
     return this.startAuthorize(request, url.searchParams);
@@ -295,7 +295,7 @@ export class EntraEmulator {
     }
   }
 
-  private async completeSignIn(request: Request, form: URLSearchParams): Promise<Response> {
+  private async completeSignIn(form: URLSearchParams): Promise<Response> {
     const requestId = form.get('request') ?? '';
     const auth = this.store.get<AuthRequest>('authRequests', requestId);
     if (!auth) return errorPage('Sign-in failed', Errors.authRequestExpired().message);
@@ -314,7 +314,6 @@ export class EntraEmulator {
     this.store.put('sessions', sessionId, { userOid: user.oid }, 12 * 3600);
     const response = await this.issueCode(auth, user);
     response.headers.append('set-cookie', `${SESSION_COOKIE}=${sessionId}; Path=/; HttpOnly; SameSite=Lax`);
-    void request;
     return response;
   }
 
@@ -684,14 +683,11 @@ export class EntraEmulator {
   }
 
   private cors(response: Response): Response {
-    // Browser-based MCP clients (e.g. MCP Inspector) read discovery documents and call the token endpoint.
-    if (!response.headers.has('content-type') || !response.headers.get('content-type')!.includes('text/html')) {
-      try {
-        response.headers.set('access-control-allow-origin', '*');
-        response.headers.set('access-control-allow-headers', 'authorization, content-type, client-request-id, mcp-protocol-version');
-      } catch {
-        // Immutable headers (a redirect built by the platform): nothing to add.
-      }
+    // Browser-based MCP clients (e.g. MCP Inspector) read discovery documents and call the token
+    // endpoint from their page; our HTML pages are for navigation only and get no CORS headers.
+    if (!response.headers.get('content-type')?.includes('text/html')) {
+      response.headers.set('access-control-allow-origin', '*');
+      response.headers.set('access-control-allow-headers', 'authorization, content-type, client-request-id, mcp-protocol-version');
     }
     return response;
   }
