@@ -20,7 +20,10 @@ const log = (line: string) => process.stderr.write(`[lesson-02] ${line}\n`);
 // With a tenant, a missing ENTRA_PUBLIC_CLIENT_ID is one clear line at start-up.
 const config = readSettings(({ entra }) => entra.publicClientId, log);
 const noBrowser = browserUnavailableReason();
-const cachePath = path.join(config.stateDir, 'lesson-02', 'token-cache.json');
+// The emulator's accounts look like login.microsoftonline.com accounts. Kept in one file with a tenant's,
+// getAllAccounts() returns both, and a restart could pick one that can never be renewed there.
+const cacheFile = config.mode === 'offline' ? 'token-cache.json' : `token-cache.${config.entra.tenantId}.json`;
+const cachePath = path.join(config.stateDir, 'lesson-02', cacheFile);
 
 let auth: AuthenticationService;
 try {

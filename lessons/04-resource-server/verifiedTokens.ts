@@ -2,10 +2,12 @@
  * A small cache of tokens that already passed verification. A client sends the same access token
  * on every request for about an hour, so without it every request pays for an RSA signature check.
  *
- * It accepts nothing the verifier would refuse: an entry is the verifier's own answer for exactly
- * that token string, it is dropped when the token expires, and it lives no longer than jose keeps
- * the signing keys it was checked with (10 minutes), so a withdrawn key is dropped as soon as it
- * would be without the cache. Failures are never cached.
+ * An entry is the verifier's own answer for exactly that token string; failures are never cached.
+ * It ends when the token expires, and at the latest 10 minutes after the check (jose's JWKS keeps
+ * fetched keys that long before it reads them again). The one thing the cache trades away: when
+ * Entra ID withdraws a signing key, a token already accepted with it can keep working for up to
+ * 10 minutes after jose itself has refetched the keys and stopped trusting it. Lower
+ * `maxAgeSeconds` if that matters more than speed.
  */
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
@@ -13,7 +15,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 export interface VerifiedTokenCacheOptions {
   /** How many tokens to remember; the oldest is forgotten first. */
   maxEntries?: number;
-  /** How long to trust an earlier verification, in seconds (jose's JWKS cache keeps keys 10 minutes). */
+  /** How long to trust an earlier verification, in seconds (default 600: as long as jose's JWKS keeps keys). */
   maxAgeSeconds?: number;
   /** The clock, in epoch milliseconds. */
   now?: () => number;

@@ -11,6 +11,8 @@
  *   GET  /devicelogin                                       device code page
  *   GET  /{tenant}/oauth2/v2.0/logout                       end the browser session
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { X509Certificate, createHash, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { APPS, TENANT_DOMAIN, TENANT_ID, USERS, findUser, type AppRegistration, type TestUser } from './directory.ts';
@@ -38,6 +40,12 @@ export interface EmulatorOptions {
   /** The clock, in epoch milliseconds. Tests can move it instead of sleeping. */
   now?: () => number;
   settings?: Partial<EmulatorSettings>;
+  /**
+   * A folder of certificates uploaded to app registrations, `<clientId>/<name>.pem`, read at every
+   * client assertion. Another process (a lesson's set-up step) can add one while the emulator runs,
+   * as uploading a certificate to the app registration in the Entra admin center does.
+   */
+  certificatesDir?: string;
 }
 
 /** What happened, for tests and for the learner's console. Tokens are never recorded. */
@@ -130,6 +138,7 @@ export class EntraEmulator {
   readonly now: () => number;
   private readonly store: EmulatorStore;
   private readonly certificates = new Map<string, RegisteredCertificate[]>();
+  private readonly certificatesDir?: string;
 
   constructor(
     options: EmulatorOptions,
@@ -140,6 +149,7 @@ export class EntraEmulator {
     this.now = options.now ?? Date.now;
     this.store = options.store ?? new EmulatorStore(this.now);
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
+    this.certificatesDir = options.certificatesDir;
   }
 
   get tenantBase(): string {
@@ -460,10 +470,16 @@ export class EntraEmulator {
     let basicSecret: string | undefined;
     const authorization = request.headers.get('authorization');
     if (authorization?.toLowerCase().startsWith('basic ')) {
-      const decoded = Buffer.from(authorization.slice(6), 'base64').toString();
+      // RFC 6749 §2.3.1: base64 of "client_id:client_secret", each form-URL-encoded first.
+      const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString();
       const colon = decoded.indexOf(':');
-      basicId = decodeURIComponent(decoded.slice(0, colon));
-      basicSecret = decodeURIComponent(decoded.slice(colon + 1));
+      try {
+        if (colon < 1) throw new URIError('no client_id:client_secret pair');
+        basicId = decodeURIComponent(decoded.slice(0, colon));
+        basicSecret = decodeURIComponent(decoded.slice(colon + 1));
+      } catch {
+        throw Errors.malformedBasicAuth();
+      }
     }
     const clientId = basicId ?? form.get('client_id');
     if (!clientId) throw Errors.missingParameter('client_id');
@@ -499,7 +515,7 @@ export class EntraEmulator {
     const thumbprint = (value: unknown) => (typeof value === 'string' ? Buffer.from(value, 'base64url').toString('hex') : undefined);
     const sha256 = thumbprint(header['x5t#S256']);
     const sha1 = thumbprint(header.x5t);
-    const certificate = (this.certificates.get(app.clientId) ?? []).find(
+    const certificate = this.certificatesOf(app.clientId).find(
       (c) => c.thumbprintSha256 === sha256 || c.thumbprintSha1 === sha1 || c.thumbprintSha256 === header.kid?.toLowerCase(),
     );
     if (!certificate) {
@@ -518,6 +534,23 @@ export class EntraEmulator {
     } catch (error) {
       throw Errors.invalidClientAssertion((error as Error).message);
     }
+  }
+
+  /** Certificates registered with registerCertificate, then those uploaded to `certificatesDir`. */
+  private certificatesOf(clientId: string): RegisteredCertificate[] {
+    const registered = this.certificates.get(clientId) ?? [];
+    const folder = this.certificatesDir && path.join(this.certificatesDir, clientId);
+    if (!folder || !existsSync(folder)) return registered;
+    const uploaded = readdirSync(folder)
+      .filter((name) => name.endsWith('.pem'))
+      .flatMap((name) => {
+        try {
+          return [certificateCredential(readFileSync(path.join(folder, name), 'utf8'))];
+        } catch {
+          return []; // Not a certificate (a private key, say): Entra would not accept it as a credential either.
+        }
+      });
+    return [...registered, ...uploaded];
   }
 
   private async authorizationCodeGrant({ app, method }: ClientAuth, form: URLSearchParams) {
@@ -724,13 +757,7 @@ export class EntraEmulator {
   /** Registers a certificate (PEM) as a credential of a confidential client (client assertions). */
   registerCertificate(clientId: string, certificatePem: string): { thumbprintSha256: string } {
     if (!findApp(clientId)) throw new Error(`No app registration with client ID ${clientId}.`);
-    const certificate = new X509Certificate(certificatePem);
-    const hex = (fingerprint: string) => fingerprint.replace(/:/g, '').toLowerCase();
-    const entry: RegisteredCertificate = {
-      thumbprintSha256: hex(certificate.fingerprint256),
-      thumbprintSha1: hex(certificate.fingerprint),
-      publicKey: certificate.publicKey,
-    };
+    const entry = certificateCredential(certificatePem);
     this.certificates.set(clientId, [...(this.certificates.get(clientId) ?? []), entry]);
     return { thumbprintSha256: entry.thumbprintSha256 };
   }
@@ -769,6 +796,17 @@ export class EntraEmulator {
 /** Exact match, except that loopback redirect URIs match on any port (Entra's localhost exception). */
 export function redirectUriMatches(client: AppRegistration, redirectUri: string): boolean {
   return client.redirectUris.some((registered) => registered === redirectUri || sameLoopbackUri(registered, redirectUri));
+}
+
+/** A certificate (PEM) as a client credential: its thumbprints, which assertions name, and its public key. */
+function certificateCredential(certificatePem: string): RegisteredCertificate {
+  const certificate = new X509Certificate(certificatePem);
+  const hex = (fingerprint: string) => fingerprint.replace(/:/g, '').toLowerCase();
+  return {
+    thumbprintSha256: hex(certificate.fingerprint256),
+    thumbprintSha1: hex(certificate.fingerprint),
+    publicKey: certificate.publicKey,
+  };
 }
 
 /** Plain words for the OpenID Connect scopes on the sign-in page. */

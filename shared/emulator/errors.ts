@@ -89,6 +89,13 @@ export const Errors = {
     ),
   invalidSecret: (clientId: string) =>
     new EntraError('invalid_client', 7000215, `Invalid client secret provided for app '${clientId}'.`, 401),
+  malformedBasicAuth: () =>
+    new EntraError(
+      'invalid_client',
+      7000215,
+      'The Authorization header is not valid HTTP Basic client authentication: send base64("client_id:client_secret"), each part form-URL-encoded (RFC 6749 section 2.3.1).',
+      401,
+    ),
   credentialsRequired: () =>
     new EntraError(
       'invalid_client',

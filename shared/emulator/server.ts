@@ -2,7 +2,8 @@
  * The emulator as an HTTP server, for running lessons: the sign-in and device code pages in a real
  * browser, the token endpoint for MSAL in any process, and the Graph fake under /graph for the
  * offline bridge (shared/offline/register.ts). State and keys persist in the lab's state folder,
- * so signing in once lasts across restarts, as a real tenant would.
+ * so signing in once lasts across restarts, as a real tenant would; certificates put in
+ * `<stateDir>/emulator/certificates/<clientId>/` are credentials of that app (client assertions).
  *
  *   npm run emulator
  */
@@ -69,6 +70,7 @@ async function persistentEmulator(url: URL, stateDir?: string): Promise<EntraEmu
     now,
     keys: await loadOrCreateKeySet(path.join(dir, 'keys.json')),
     store: new EmulatorStore(now, path.join(dir, 'state.json')),
+    certificatesDir: path.join(dir, 'certificates'),
   });
 }
 

@@ -2,9 +2,10 @@
  * `npm run progress [-- --recheck]`: every lesson as ✓ done, ◐ started or ○ not started.
  *
  * Computed from the latest `check:N` of each lesson (kept in the git-ignored `.lab/checks/`):
- * done = every test passed; started = a check ran and something still fails, or the lesson's files
- * differ from the shipped starter; not started = neither. `--recheck` first runs every lesson's tests
- * again, quietly, and keeps the results as `check:N` would.
+ * done = every test passed; started = the lesson's files differ from the shipped starter (or, without
+ * a starter copy to compare with, a check ran); not started = neither. A failing check of untouched
+ * starter code is not a start: `--recheck` on a fresh clone leaves every lesson "not started".
+ * `--recheck` first runs every lesson's tests again, quietly, and keeps the results as `check:N` would.
  */
 import { availableLessons, LESSON_TABLE, repoPath, type Lesson } from './lessons.ts';
 import { readLatestCheck, type LatestCheck } from './checkResults.ts';
@@ -31,7 +32,7 @@ export function lessonProgress(lesson: Lesson): LessonProgress {
   const check = readLatestCheck(lesson);
   const starter = readStarter(lesson);
   const edited = starter ? !isUnchanged(compareWithStarter(starter, lesson.lessonDir)) : undefined;
-  const state: LessonState = check.ran && check.passed ? 'done' : check.ran || edited ? 'started' : 'not started';
+  const state: LessonState = check.ran && check.passed ? 'done' : (edited ?? check.ran) ? 'started' : 'not started';
   return { lesson, state, check, edited };
 }
 

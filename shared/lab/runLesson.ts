@@ -74,7 +74,7 @@ export async function runLesson(kind: CodeKind, arg: string | undefined): Promis
       );
     }
     if (offline && lesson.needsEmulator) await run.startEmulator();
-    return lesson.transport === 'http' ? await run.http(server) : await run.stdio(server, entry, preload);
+    return lesson.transport === 'http' ? await run.http(server) : await run.stdio(server);
   } finally {
     await run.shutDown();
     stop.dispose();
@@ -157,7 +157,7 @@ class LessonRun {
   }
 
   /** stdio lessons: the demo spawns the server; afterwards show how MCP Inspector would spawn it. */
-  async stdio(server: ServerCommand, entry: string, preload: string[]): Promise<number> {
+  async stdio(server: ServerCommand): Promise<number> {
     const { lesson, config } = this;
     const demo = await Promise.race([
       runDemo(lesson, { mcpUrl: config.mcpUrl, server, config }),
@@ -168,11 +168,14 @@ class LessonRun {
       say();
       say(dim(`Lesson ${lesson.number} has no demo yet: its server talks over stdin/stdout, so an MCP client starts it.`));
     }
-    const inspectorArgs = ['npx tsx', ...preload.map((file) => `--import ./${repoPath(file)}`), repoPath(entry)].join(' ');
+    // An MCP client spawns the server itself, from its own working folder: absolute paths only.
+    const spawnLine = [process.execPath, ...server.args].map((arg) => (/\s/.test(arg) ? `"${arg}"` : arg)).join(' ');
     const keepsEmulator = this.emulator !== undefined && !this.emulator.reused;
     say();
     sayNext('Next:', [
-      [`npx @modelcontextprotocol/inspector -- ${inspectorArgs}`, 'Inspector starts the server itself (Transport Type "STDIO")'],
+      demo === 'none'
+        ? [`npx @modelcontextprotocol/inspector -- ${spawnLine}`, 'Inspector starts the server itself (Transport Type "STDIO")']
+        : ['the configuration blocks above', 'connect MCP Inspector, VS Code or Claude Desktop: each starts the server itself'],
       ...this.checkAndSwitch(),
       ...(keepsEmulator ? [['Ctrl+C', 'stop the emulator (sign-ins need it while you explore)'] as const] : []),
     ]);

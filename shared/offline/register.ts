@@ -10,11 +10,11 @@
  */
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
-import { loadConfig, loadDotEnv } from '../config.ts';
 import { GRAPH_ORIGIN } from '../emulator/msw.ts';
+import { readSettings } from '../startup.ts';
 
-loadDotEnv();
-const config = loadConfig();
+// A malformed .env stops the process here with one line, as main.ts would, not with a stack trace.
+const config = readSettings();
 
 if (config.mode === 'offline') {
   const emulatorGraph = new URL('/graph', config.emulatorUrl).href;

@@ -13,7 +13,7 @@ export function browserUnavailableReason(env: NodeJS.ProcessEnv = process.env, p
   const noBrowser = env.LAB_NO_BROWSER?.trim().toLowerCase();
   if (noBrowser && noBrowser !== '0' && noBrowser !== 'false') return 'LAB_NO_BROWSER is set';
   if (platform !== 'darwin' && platform !== 'win32' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
-    return 'there is no graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set)';
+    return 'there is no graphical session: neither DISPLAY nor WAYLAND_DISPLAY is set';
   }
   return undefined;
 }

@@ -17,7 +17,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
 import { startEmulatorServer, type RunningEmulator } from '../../shared/emulator/server.ts';
-import { isolatedEnv, nonProtocolLines, StdioChild } from '../support/02-stdio-public-client.ts';
+import { isolatedEnv, nonProtocolLines, StdioChild, type JsonRpcResponse } from '../support/02-stdio-public-client.ts';
 import { approveDeviceCode, signIn } from '../support/browser.ts';
 import { emulator, graph, offlineConfig } from '../support/lab.ts';
 import { resultText } from '../support/mcp.ts';
@@ -542,6 +542,12 @@ describe('lesson 2: the server as a child process over stdio', () => {
     const prompt = match ? parsePrompt(match[0]) : undefined;
     if (!prompt) {
       const answer = await Promise.race([call, new Promise((resolve) => setTimeout(() => resolve(undefined), 50))]).catch((e: Error) => e.message);
+      if ((answer as JsonRpcResponse | undefined)?.error) {
+        throw new Error(
+          `tools/call ${TOOL} answered with a protocol error before any sign-in: ${(answer as JsonRpcResponse).error!.message}. ` +
+            `Register the tool first (${at('TODO 2.5')}). Its stderr:\n${child.stderr || '(empty)'}`,
+        );
+      }
       throw new Error(
         `With no browser (LAB_NO_BROWSER=1), the server should print the device code prompt (URL and code) on stderr within 15 s. ` +
           `See ${at('TODO 2.4')}.${answer ? ` The tool answered: ${JSON.stringify(answer).slice(0, 300)}.` : ''} Its stderr:\n${child.stderr || '(empty)'}`,

@@ -426,10 +426,12 @@ describe('lesson 4: the SDK client discovers, signs in with the pre-registered c
 describe('lesson 4: signing keys are cached, and a rotation is picked up', () => {
   it('fetches the JWKS once under a stream of requests', async () => {
     const fetches = countJwksFetches();
-    const token = await userToken('ada', ['tools.read']);
-    const replies = await Promise.all(Array.from({ length: 20 }, () => callTool(token, 'whoami')));
+    // A distinct token per request (each has its own `uti`), as from many clients: the server's
+    // verified-token cache (verifiedTokens.ts) must not hide a verifier that fetches keys per request.
+    const tokens = await Promise.all(Array.from({ length: 25 }, () => userToken('ada', ['tools.read'])));
+    const replies = await Promise.all(tokens.slice(0, 20).map((token) => callTool(token, 'whoami')));
     for (const reply of replies) expectToolSuccess(reply, 'whoami under load', TODO.verify);
-    for (let i = 0; i < 5; i++) expectToolSuccess(await callTool(token, 'whoami'), 'whoami after the burst', TODO.verify);
+    for (const token of tokens.slice(20)) expectToolSuccess(await callTool(token, 'whoami'), 'whoami after the burst', TODO.verify);
     expect(
       fetches.count,
       `25 requests should fetch the tenant's JWKS exactly once; it was fetched ${fetches.count} times. Create the remote JWKS once in createEntraVerifier, not per request (${TODO.verify}).`,

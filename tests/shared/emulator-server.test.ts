@@ -3,7 +3,9 @@
  * the same core over real HTTP, with cookies intact, the Graph fake under /graph, and state and
  * keys that outlive the process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,6 +163,40 @@ describe('state that outlives the process', () => {
       jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(endpoints.jwks)), { issuer: endpoints.issuer }),
       'server A\'s access token should verify against server B\'s JWKS (keys are kept in the state folder)',
     ).resolves.toBeTruthy();
+  });
+});
+
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+
+describe('certificates uploaded by another process', () => {
+  it.skipIf(!hasOpenssl)('accept a client assertion signed with a certificate put in <state>/emulator/certificates/<clientId>/ while the server runs', async () => {
+    const server = await start();
+    const config = loadConfig({ EMULATOR_URL: server.url.origin });
+    const folder = path.join(stateDir, 'emulator', 'certificates', APPS.daemon.clientId);
+    mkdirSync(folder, { recursive: true });
+    const keyFile = path.join(stateDir, 'daemon.key.pem');
+    const made = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', path.join(folder, 'daemon.pem'), '-days', '2', '-subj', '/CN=daemon'],
+      { encoding: 'utf8' },
+    );
+    expect(made.status, `openssl could not make a certificate: ${made.stderr}`).toBe(0);
+    const thumbprintSha256 = new X509Certificate(readFileSync(path.join(folder, 'daemon.pem'))).fingerprint256.replace(/:/g, '').toLowerCase();
+    const daemon = new ConfidentialClientApplication({
+      auth: {
+        clientId: APPS.daemon.clientId,
+        clientCertificate: { thumbprintSha256, privateKey: readFileSync(keyFile, 'utf8') },
+        ...config.entra.msal,
+      },
+    });
+    const result = await daemon.acquireTokenByClientCredential({ scopes: [`${config.entra.apiAppIdUri}/.default`] });
+    expect(decodeJwt(result!.accessToken).azpacr, 'the uploaded certificate should authenticate the daemon (azpacr 2)').toBe('2');
+
+    rmSync(folder, { recursive: true });
+    await expect(
+      daemon.acquireTokenByClientCredential({ scopes: [`${config.entra.apiAppIdUri}/.default`], skipCache: true }),
+      'once the certificate is removed from the folder, the emulator should refuse it (AADSTS700027)',
+    ).rejects.toThrow(/AADSTS700027/);
   });
 });
 

@@ -268,6 +268,17 @@ describe('client authentication', () => {
     expect(viaBasic.status, `client_secret_basic should work; got ${JSON.stringify(viaBasic.body)}`).toBe(200);
     expect(decodeJwt(viaBasic.body.access_token!).azpacr, 'azpacr 1: a client secret').toBe('1');
   });
+
+  it('refuses a malformed HTTP Basic header with invalid_client (401), not a server error', async () => {
+    for (const credentials of ['no-colon-here', '%zz:%']) {
+      const header = `Basic ${Buffer.from(credentials).toString('base64')}`;
+      expectEntraError(
+        await clientCredentials({ scope: `${API_URI}/.default` }, { authorization: header }),
+        { status: 401, error: 'invalid_client', code: 7000215 },
+        `HTTP Basic credentials "${credentials}"`,
+      );
+    }
+  });
 });
 
 describe('client credentials', () => {

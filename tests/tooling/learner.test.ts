@@ -170,8 +170,14 @@ describe('progress', () => {
     expect(fresh.stdout).toMatch(/○\s+1\s+The open server\s+not started/);
     expect(fresh.stdout).toMatch(/·\s+2\s+.*\(coming\)/);
 
-    write(lessonFile(ws, 'server.ts'), `${read(lessonFile(ws, 'server.ts'))}\n// started\n`);
+    const starter = read(lessonFile(ws, 'server.ts'));
+    write(lessonFile(ws, 'server.ts'), `${starter}\n// started\n`);
     expect((await runCli(ws, ['progress'])).stdout).toMatch(/◐\s+1\s+The open server\s+started · files edited, not checked yet/);
+
+    // Failing tests of untouched starter code do not make a lesson "started".
+    write(lessonFile(ws, 'server.ts'), starter);
+    const untouched = await runCli(ws, ['progress', '--recheck']);
+    expect(untouched.stdout, untouched.all).toMatch(/○\s+1\s+The open server\s+not started · 1 of 9 tests pass · next: TODO 1\.4/);
 
     write(lessonFile(ws, 'server.ts'), read(lessonFile(ws, 'server.ts', 'solutions')));
     const rechecked = await runCli(ws, ['progress', '--recheck']);

@@ -19,7 +19,7 @@ const OUTSIDER = 'collector@attacker.example';
 export async function demo(ctx: DemoContext): Promise<void> {
   const { log } = ctx;
   const stuck = (what: string, error: unknown, todo: string) =>
-    log(`${what} (${reason(error)}). Finish ${todo} in lessons/01-open-server/server.ts, then run: npm run check:1`);
+    log(`${what} (${reason(error)}). That is expected until you finish ${todo} in lessons/01-open-server/server.ts; then run: npm run check:1`);
 
   const client = new Client({ name: 'lesson-1-demo', version: '1.0.0' });
   try {

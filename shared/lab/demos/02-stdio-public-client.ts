@@ -5,6 +5,7 @@
  *
  * It never throws for a learner's mistake: when a step fails it names the TODO to finish.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -26,6 +27,9 @@ export async function demo(ctx: DemoContext): Promise<void> {
   const where = path.relative(ROOT, lessonFolder).split(path.sep).join('/');
   const stuck = (what: string, error: unknown, todo: string) =>
     log(`${what} (${reason(error)}). Finish ${todo} in ${where}, then run: npm run check:2`);
+  const runAgain = where.startsWith('solutions/') ? 'npm run solution:2' : 'npm run lesson:2';
+  // The offline cache file (main.ts names a tenant's differently): a sign-in saved by an earlier run.
+  const savedCache = ctx.config.mode === 'offline' && existsSync(path.join(ctx.config.stateDir, 'lesson-02', 'token-cache.json'));
 
   const transport = new StdioClientTransport({
     command: ctx.server.command,
@@ -63,7 +67,11 @@ export async function demo(ctx: DemoContext): Promise<void> {
     const second = await timedCall(client);
     if (second.error || second.isError) return stuck(`The second call failed`, second.error ?? second.text, 'TODO 2.3');
     log(`Answered in ${seconds(second.ms)}, with no sign-in: MSAL served the token from its cache (TODO 2.3).`);
-    log('Run npm run lesson:2 again: even the first call is silent then, because the token cache in the state folder survived (TODO 2.2).');
+    if (savedCache) {
+      log('A token cache from an earlier run was there: if the first call asked for no sign-in, that was the cache at work (TODO 2.2). Delete the file the server named above to sign in again.');
+    } else {
+      log(`Run ${runAgain} again: even the first call is silent then, because the token cache in the state folder survived (TODO 2.2).`);
+    }
   } finally {
     await client.close().catch(() => undefined);
   }
