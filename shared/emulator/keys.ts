@@ -26,7 +26,8 @@ export async function generateSigningKey(): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  return { kid, privateKey, publicJwk: { ...publicJwk, kid, use: 'sig', alg: 'RS256' } };
+  // Like Entra's JWKS, no `alg` on the keys: a resource server must pin the algorithm itself (RS256).
+  return { kid, privateKey, publicJwk: { ...publicJwk, kid, use: 'sig' } };
 }
 
 export async function generateKeySet(): Promise<KeySet> {

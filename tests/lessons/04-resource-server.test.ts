@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { http, HttpResponse } from 'msw';
-import { decodeJwt, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import type { Express } from 'express';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -236,6 +236,16 @@ describe('lesson 4: forged and misdirected tokens are refused with 401', () => {
         const pem = createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
         const token = await new SignJWT(await genuinePayload()).setProtectedHeader({ alg: 'HS256', kid: jwk.kid, typ: 'JWT' }).sign(new TextEncoder().encode(pem));
         return bearer(token);
+      },
+    },
+    {
+      name: 'a token signed with the tenant\'s own key but with PS256, an algorithm Entra does not use',
+      todo: TODO.verify,
+      header: async () => {
+        // Only the emulator holds the tenant's private key: this proves the verifier pins RS256.
+        const key = emulator.keys.tenant.at(-1)!;
+        const ps256 = await importJWK(await exportJWK(key.privateKey), 'PS256');
+        return bearer(await new SignJWT(await genuinePayload()).setProtectedHeader({ alg: 'PS256', kid: key.kid, typ: 'JWT' }).sign(ps256));
       },
     },
     {

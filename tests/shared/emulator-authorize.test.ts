@@ -75,14 +75,15 @@ describe('discovery and signing keys', () => {
     }
   });
 
-  it('publishes RS256 public keys with a kid and no private parts', async () => {
+  it('publishes RSA signing keys with a kid, no alg (as Entra does) and no private parts', async () => {
     const response = await fetch(endpoints.jwks);
     expect(response.status, 'GET keys should answer 200').toBe(200);
     const { keys } = (await response.json()) as { keys: Array<Record<string, unknown>> };
     expect(keys.length, 'the JWKS should hold at least one key').toBeGreaterThan(0);
     for (const key of keys) {
       expect(key.kty, 'every key is RSA').toBe('RSA');
-      expect(key.alg, 'every key is for RS256').toBe('RS256');
+      expect(key.use, 'every key is for signatures').toBe('sig');
+      expect(key, 'like Entra, keys name no alg: verifiers must pin RS256 themselves').not.toHaveProperty('alg');
       expect(typeof key.kid === 'string' && key.kid.length > 0, 'every key has a kid').toBe(true);
       for (const part of ['d', 'p', 'q', 'dp', 'dq', 'qi']) {
         expect(key, `a published key must not contain the private part "${part}"`).not.toHaveProperty(part);
