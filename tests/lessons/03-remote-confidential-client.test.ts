@@ -13,11 +13,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Express } from 'express';
 import { decodeJwt } from 'jose';
+import { http, HttpResponse } from 'msw';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
 import { Browser, type Stop } from '../support/browser.ts';
 import { emulator, graph } from '../support/lab.ts';
 import { resultText } from '../support/mcp.ts';
+import { network } from '../support/network.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
 import {
   CLIENT_REDIRECT_URI,
@@ -418,6 +420,51 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     expect(seen.map((p) => p.displayName), `Each client should see its own user's profile, in any order. The tool must find the caller through extra.authInfo (${at('TODO 3.10', 'tools')}) and the session's own Entra tokens (${at('TODO 3.9', 'provider')}).`).toEqual(['Grace Hopper', 'Ada Lovelace', 'Grace Hopper', 'Ada Lovelace']);
     const smuggled = await profileOf(ada.mcp, { userId: findUser('grace')!.oid, userPrincipalName: 'grace@contoso.test' });
     expect(smuggled.displayName, `Arguments in the request body must never choose whose data is read: Ada's client asked for Grace and got ${String(smuggled.displayName)}. See ${at('TODO 3.10', 'tools')}.`).toBe('Ada Lovelace');
+  });
+});
+
+describe('lesson 3: Graph failures become tool errors a person can act on', () => {
+  it('Graph throttling (429 with Retry-After), or a 503, is answered at once with when to retry, and the next call works', async () => {
+    const h = await start();
+    const { mcp, oauth } = await signInWithSdkClient(h, 'ada');
+    await profileOf(mcp);
+    const graphToken = graph.calls.at(-1)?.token ?? '';
+    // Far less than the 30 s Retry-After: a Graph client that waits it out inside the tool call is too slow.
+    const promptMs = 5000;
+    for (const status of [429, 503] as const) {
+      graph.failNext({ status, retryAfterSeconds: 30 });
+      const result = (await mcp.callTool({ name: TOOL, arguments: {} }, undefined, { timeout: promptMs }).catch((error: unknown) => {
+        throw new Error(
+          `After a ${status} from Graph with Retry-After: 30, ${TOOL} should answer at once with an error result; the call failed: ${firstLine(error)}. ` +
+            `The Graph client's default RetryHandler waits out Retry-After inside the tool call: use the given graphClient(token) (${at('TODO 3.10', 'tools')}).`,
+        );
+      })) as CallToolResult;
+      const text = resultText(result);
+      expect(result.isError, `A ${status} from Graph should come back as a tool error (isError: true); it answered: ${text.slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
+      expect(text, `The error should tell the person when to try again: Retry-After said 30 seconds; it said: ${text}. Use the given describeGraphError (${at('TODO 3.10', 'tools')}).`).toMatch(/\b30\b/);
+      expect(text, `A tool error is for a person: no stack trace; it was: ${text.slice(0, 300)}. See ${at('TODO 3.10', 'tools')}.`).not.toMatch(/^\s+at .+:\d+/m);
+      for (const token of [graphToken, oauth.tokens()!.access_token]) expect(text, 'A tool error must never show a token.').not.toContain(token);
+    }
+    const again = await profileOf(mcp);
+    expect(again.displayName, `Once Graph answers again, so should ${TOOL}. See ${at('TODO 3.10', 'tools')}.`).toBe('Ada Lovelace');
+  });
+
+  it('a 403 from Graph becomes a tool error that names the missing permission (User.Read)', async () => {
+    const h = await start();
+    const { mcp } = await signInWithSdkClient(h, 'ada');
+    network.use(
+      http.get(
+        `${h.config.graphBaseUrl}/me`,
+        () => HttpResponse.json({ error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } }, { status: 403 }),
+        { once: true },
+      ),
+    );
+    const result = (await mcp.callTool({ name: TOOL, arguments: {} }).catch((error: unknown) => {
+      throw new Error(`Calling ${TOOL} failed: ${firstLine(error)}. Register the tool (${at('TODO 3.10', 'tools')}).`);
+    })) as CallToolResult;
+    expect(result.isError, `A 403 from Graph should be a tool error; it answered: ${resultText(result).slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
+    expect(resultText(result), `A person fixes a 403 by granting the permission, so name it (User.Read). Use the given describeGraphError (${at('TODO 3.10', 'tools')}).`).toContain('User.Read');
+    expect((await profileOf(mcp)).displayName, `Once Graph answers again, so should ${TOOL}.`).toBe('Ada Lovelace');
   });
 });
 

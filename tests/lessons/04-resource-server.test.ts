@@ -30,6 +30,8 @@ const FILES = {
   scopes: `${DIR}/scopes.ts`,
   graph: `${DIR}/graph.ts`,
 };
+/** How long a tool call may take when Graph fails at once: far less than the Retry-After the tests send (30 s). */
+const PROMPT_MS = 5000;
 /** Where to look, for messages: "TODO 4.2 in lessons/04-resource-server/verifier.ts". */
 const TODO = {
   prm: `TODO 4.1 in ${FILES.app}`,
@@ -111,9 +113,10 @@ interface Reply {
 }
 
 /** One JSON-RPC request to /mcp, as raw HTTP; `authorization: undefined` sends no header at all. */
-async function post(method: string, params: Record<string, unknown>, authorization?: string, headers: Record<string, string> = {}): Promise<Reply> {
+async function post(method: string, params: Record<string, unknown>, authorization?: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Reply> {
   const response = await fetch(mcpUrl, {
     method: 'POST',
+    signal,
     headers: {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
@@ -126,8 +129,32 @@ async function post(method: string, params: Record<string, unknown>, authorizati
   return { status: response.status, headers: response.headers, text, rpc: parseRpc(text) };
 }
 
-function callTool(token: string | undefined, name: string, args: Record<string, unknown> = {}): Promise<Reply> {
-  return post('tools/call', { name, arguments: args }, token === undefined ? undefined : `Bearer ${token}`);
+function callTool(token: string | undefined, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<Reply> {
+  return post('tools/call', { name, arguments: args }, token === undefined ? undefined : `Bearer ${token}`, {}, signal);
+}
+
+/**
+ * Makes Graph fail once with `status`, then calls `name`, which must answer with an error result
+ * within PROMPT_MS: a Graph client that waits out Retry-After inside the call would not.
+ */
+async function callWhileGraphFails(token: string, name: string, status: 429 | 500 | 503, args: Record<string, unknown> = {}): Promise<{ reply: Reply; text: string }> {
+  graph.failNext({ status, retryAfterSeconds: status === 500 ? undefined : 30 });
+  let reply: Reply;
+  try {
+    reply = await callTool(token, name, args, AbortSignal.timeout(PROMPT_MS));
+  } catch (error) {
+    if ((error as Error).name !== 'TimeoutError') throw error;
+    throw new Error(
+      `After a ${status} from Graph with Retry-After: 30, ${name} gave no answer within ${PROMPT_MS / 1000} s. The Graph client must not wait out ` +
+        `Retry-After inside a tool call: build it without the default RetryHandler (graphClient, given code in ${FILES.graph}).`,
+    );
+  }
+  const text = toolText(reply);
+  expect(reply.status, `A Graph failure is the tool's problem, not the protocol's: expected HTTP 200 with an error result, got ${shown(reply)}.`).toBe(200);
+  expect(reply.rpc?.result?.isError, `When Graph answers ${status}, ${name} should return isError: true; it answered: ${text.slice(0, 160)}. See callGraph in ${FILES.graph}.`).toBe(true);
+  expect(text, `The error for a ${status} from Graph should be a readable sentence, without a stack trace; it was: ${text.slice(0, 300)}. See callGraph in ${FILES.graph}.`).not.toMatch(/^\s+at .+:\d+/m);
+  expect(text, `A tool error must never show a token; it was: ${text.slice(0, 160)}.`).not.toContain(token);
+  return { reply, text };
 }
 
 /** A JSON body, or the first `data:` line of an event stream. */
@@ -378,10 +405,37 @@ describe('lesson 4: On-Behalf-Of: Graph only ever sees a token of our own', () =
     expect(text, `my_profile should return Grace's Graph profile. See ${TODO.obo}.`).toContain('Grace Hopper');
     expect(graph.calls.at(-1)?.token, `Graph received the caller's own token. Use acquireTokenOnBehalfOf (${TODO.obo}).`).not.toBe(incoming);
 
-    graph.failNext({ status: 500 });
-    const failed = await callTool(incoming, 'my_profile');
-    expect(failed.status, `A Graph failure is the tool's problem, not the protocol's: expected HTTP 200 with an error result, got ${shown(failed)}.`).toBe(200);
-    expect(failed.rpc?.result?.isError, `When Graph answers 500, my_profile should return isError: true; it answered: ${toolText(failed).slice(0, 120)}.`).toBe(true);
+    const unavailable = await callWhileGraphFails(incoming, 'my_profile', 503);
+    expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${unavailable.text}. See callGraph in ${FILES.graph}.`).toMatch(/\b30\b/);
+    await callWhileGraphFails(incoming, 'my_profile', 500);
+    expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
+  });
+
+  it('Graph throttling (429 with Retry-After) is answered at once with when to retry, and the next call works', async () => {
+    const incoming = await userToken('ada', ['tools.read', 'mail.send']);
+    const mail = { to: 'priya.raman@woodgrovebank.example', subject: 'Your renewal', body: 'Hello Priya' };
+    expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail before Graph throttles', TODO.obo);
+    const oboToken = graph.calls.at(-1)?.token ?? '';
+    const { text } = await callWhileGraphFails(incoming, 'send_mail', 429, mail);
+    expect(text, `A 429 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${text}. See callGraph in ${FILES.graph}.`).toMatch(/\b30\b/);
+    expect(text, 'A tool error must never show the Graph token.').not.toContain(oboToken);
+    expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail after the 429', TODO.obo);
+    expect(graph.outbox.length, 'Exactly the two calls that Graph accepted should have sent mail.').toBe(2);
+  });
+
+  it('a 403 from Graph becomes a tool error that names the Graph permission the call needs', async () => {
+    const incoming = await userToken('ada', ['tools.read', 'mail.send']);
+    network.use(
+      http.post(
+        'https://graph.microsoft.com/v1.0/me/sendMail',
+        () => HttpResponse.json({ error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } }, { status: 403 }),
+        { once: true },
+      ),
+    );
+    const denied = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Hi', body: 'Hello' });
+    const text = toolText(denied);
+    expect(denied.rpc?.result?.isError, `A 403 from Graph should be a tool error; it answered: ${shown(denied)}. See callGraph in ${FILES.graph}.`).toBe(true);
+    expect(text, `A person fixes a 403 by granting the permission, so name it (Mail.Send); it said: ${text}. See callGraph in ${FILES.graph}.`).toContain('Mail.Send');
   });
 });
 
