@@ -7,9 +7,9 @@
  * MCP: https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#token-passthrough
  */
 import { AuthError, ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
-import { AuthenticationHandler, Client, GraphError, HTTPMessageHandler, RedirectHandler, TelemetryHandler } from '@microsoft/microsoft-graph-client';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { WorkshopConfig } from '../../shared/config.ts';
+import { describeGraphError, graphClient } from '../../shared/graph.ts';
 
 /** Delegated Graph permissions, fully qualified (an unqualified name would mean Graph anyway). */
 export const GRAPH_SCOPES = {
@@ -63,18 +63,6 @@ export function createGraphService(config: WorkshopConfig): GraphService {
     throw new GraphAccessError('TODO 4.5: get a Graph token On-Behalf-Of the caller (README, step 4.5).');
   }
 
-  /**
-   * A Graph client that sends exactly this token. The middleware chain leaves out the default
-   * RetryHandler, which sleeps on 429 and 503 for as long as Retry-After says: see lesson 2.
-   */
-  function graphClient(token: string): Client {
-    const authentication = new AuthenticationHandler({ getAccessToken: async () => token });
-    return Client.initWithMiddleware({
-      middleware: [authentication, new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()],
-      defaultVersion: 'v1.0',
-    });
-  }
-
   return {
     async me(auth) {
       const token = await graphTokenFor(auth, GRAPH_SCOPES.readProfile);
@@ -100,38 +88,11 @@ export function createGraphService(config: WorkshopConfig): GraphService {
   };
 }
 
-/**
- * Runs one Graph call that needs `scope`. A failure becomes a GraphAccessError with a sentence a
- * person can act on, and the wait when Graph gives one; it quotes Graph's status and message, never
- * the token. https://learn.microsoft.com/graph/errors
- */
+/** Runs one Graph call that needs `scope`; a failure becomes a GraphAccessError a person can act on. */
 async function callGraph(scope: string, call: () => Promise<unknown>): Promise<unknown> {
   try {
     return await call();
   } catch (error) {
-    if (!(error instanceof GraphError) || error.statusCode <= 0) {
-      throw new GraphAccessError(`Microsoft Graph could not be reached: ${firstLine(error)}. Try again in a moment.`);
-    }
-    const status = error.statusCode;
-    const detail = `${status}${error.code ? ` ${error.code}` : ''}: ${firstLine(error)}`;
-    const wait = retryAfterSeconds(error);
-    const when = wait === undefined ? 'in a little while' : `in ${wait} seconds`;
-    if (status === 401) throw new GraphAccessError(`Microsoft Graph refused the token (${detail}). Sign in again in your MCP client.`);
-    if (status === 403) throw new GraphAccessError(`Microsoft Graph denied access (${detail}). The API needs the delegated permission ${scope}, consented for you: ask an administrator.`);
-    if (status === 429) throw new GraphAccessError(`Microsoft Graph is throttling requests (${detail}). Try again ${when}.`);
-    if (status >= 500) throw new GraphAccessError(`Microsoft Graph is not available right now (${detail}). Try again ${when}.`);
-    throw new GraphAccessError(`Microsoft Graph refused the request (${detail}).`);
+    throw new GraphAccessError(describeGraphError(error, scope));
   }
-}
-
-/** Retry-After in seconds: a number of seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterSeconds(error: GraphError): number | undefined {
-  const value = error.headers?.get('retry-after')?.trim();
-  if (!value) return undefined;
-  const seconds = /^\d+$/.test(value) ? Number(value) : Math.ceil((Date.parse(value) - Date.now()) / 1000);
-  return Number.isFinite(seconds) ? Math.max(seconds, 1) : undefined;
-}
-
-function firstLine(error: unknown): string {
-  return String(error instanceof Error ? error.message : error).split('\n')[0]!.trim().replace(/\.$/, '') || 'no details';
 }

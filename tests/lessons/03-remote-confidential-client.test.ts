@@ -436,12 +436,12 @@ describe('lesson 3: Graph failures become tool errors a person can act on', () =
       const result = (await mcp.callTool({ name: TOOL, arguments: {} }, undefined, { timeout: promptMs }).catch((error: unknown) => {
         throw new Error(
           `After a ${status} from Graph with Retry-After: 30, ${TOOL} should answer at once with an error result; the call failed: ${firstLine(error)}. ` +
-            `The Graph client's default RetryHandler waits out Retry-After inside the tool call: use the given graphClient(token) (${at('TODO 3.10', 'tools')}).`,
+            `The Graph client's default RetryHandler waits out Retry-After inside the tool call: use the given graphClient(token) from shared/graph.ts (${at('TODO 3.10', 'tools')}).`,
         );
       })) as CallToolResult;
       const text = resultText(result);
       expect(result.isError, `A ${status} from Graph should come back as a tool error (isError: true); it answered: ${text.slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
-      expect(text, `The error should tell the person when to try again: Retry-After said 30 seconds; it said: ${text}. Use the given describeGraphError (${at('TODO 3.10', 'tools')}).`).toMatch(/\b30\b/);
+      expect(text, `The error should tell the person when to try again: Retry-After said 30 seconds; it said: ${text}. Use the given describeGraphError from shared/graph.ts (${at('TODO 3.10', 'tools')}).`).toMatch(/\b30\b/);
       expect(text, `A tool error is for a person: no stack trace; it was: ${text.slice(0, 300)}. See ${at('TODO 3.10', 'tools')}.`).not.toMatch(/^\s+at .+:\d+/m);
       for (const token of [graphToken, oauth.tokens()!.access_token]) expect(text, 'A tool error must never show a token.').not.toContain(token);
     }
@@ -463,7 +463,7 @@ describe('lesson 3: Graph failures become tool errors a person can act on', () =
       throw new Error(`Calling ${TOOL} failed: ${firstLine(error)}. Register the tool (${at('TODO 3.10', 'tools')}).`);
     })) as CallToolResult;
     expect(result.isError, `A 403 from Graph should be a tool error; it answered: ${resultText(result).slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
-    expect(resultText(result), `A person fixes a 403 by granting the permission, so name it (User.Read). Use the given describeGraphError (${at('TODO 3.10', 'tools')}).`).toContain('User.Read');
+    expect(resultText(result), `A person fixes a 403 by granting the permission, so name it (User.Read). Use the given describeGraphError from shared/graph.ts (${at('TODO 3.10', 'tools')}).`).toContain('User.Read');
     expect((await profileOf(mcp)).displayName, `Once Graph answers again, so should ${TOOL}.`).toBe('Ada Lovelace');
   });
 });

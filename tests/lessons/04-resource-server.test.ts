@@ -146,13 +146,13 @@ async function callWhileGraphFails(token: string, name: string, status: 429 | 50
     if ((error as Error).name !== 'TimeoutError') throw error;
     throw new Error(
       `After a ${status} from Graph with Retry-After: 30, ${name} gave no answer within ${PROMPT_MS / 1000} s. The Graph client must not wait out ` +
-        `Retry-After inside a tool call: build it without the default RetryHandler (graphClient, given code in ${FILES.graph}).`,
+        `Retry-After inside a tool call: build it without the default RetryHandler (graphClient from shared/graph.ts, used in ${FILES.graph}).`,
     );
   }
   const text = toolText(reply);
   expect(reply.status, `A Graph failure is the tool's problem, not the protocol's: expected HTTP 200 with an error result, got ${shown(reply)}.`).toBe(200);
-  expect(reply.rpc?.result?.isError, `When Graph answers ${status}, ${name} should return isError: true; it answered: ${text.slice(0, 160)}. See callGraph in ${FILES.graph}.`).toBe(true);
-  expect(text, `The error for a ${status} from Graph should be a readable sentence, without a stack trace; it was: ${text.slice(0, 300)}. See callGraph in ${FILES.graph}.`).not.toMatch(/^\s+at .+:\d+/m);
+  expect(reply.rpc?.result?.isError, `When Graph answers ${status}, ${name} should return isError: true; it answered: ${text.slice(0, 160)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
+  expect(text, `The error for a ${status} from Graph should be a readable sentence, without a stack trace; it was: ${text.slice(0, 300)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).not.toMatch(/^\s+at .+:\d+/m);
   expect(text, `A tool error must never show a token; it was: ${text.slice(0, 160)}.`).not.toContain(token);
   return { reply, text };
 }
@@ -406,7 +406,7 @@ describe('lesson 4: On-Behalf-Of: Graph only ever sees a token of our own', () =
     expect(graph.calls.at(-1)?.token, `Graph received the caller's own token. Use acquireTokenOnBehalfOf (${TODO.obo}).`).not.toBe(incoming);
 
     const unavailable = await callWhileGraphFails(incoming, 'my_profile', 503);
-    expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${unavailable.text}. See callGraph in ${FILES.graph}.`).toMatch(/\b30\b/);
+    expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${unavailable.text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
     await callWhileGraphFails(incoming, 'my_profile', 500);
     expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
   });
@@ -417,7 +417,7 @@ describe('lesson 4: On-Behalf-Of: Graph only ever sees a token of our own', () =
     expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail before Graph throttles', TODO.obo);
     const oboToken = graph.calls.at(-1)?.token ?? '';
     const { text } = await callWhileGraphFails(incoming, 'send_mail', 429, mail);
-    expect(text, `A 429 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${text}. See callGraph in ${FILES.graph}.`).toMatch(/\b30\b/);
+    expect(text, `A 429 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
     expect(text, 'A tool error must never show the Graph token.').not.toContain(oboToken);
     expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail after the 429', TODO.obo);
     expect(graph.outbox.length, 'Exactly the two calls that Graph accepted should have sent mail.').toBe(2);
@@ -434,8 +434,8 @@ describe('lesson 4: On-Behalf-Of: Graph only ever sees a token of our own', () =
     );
     const denied = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Hi', body: 'Hello' });
     const text = toolText(denied);
-    expect(denied.rpc?.result?.isError, `A 403 from Graph should be a tool error; it answered: ${shown(denied)}. See callGraph in ${FILES.graph}.`).toBe(true);
-    expect(text, `A person fixes a 403 by granting the permission, so name it (Mail.Send); it said: ${text}. See callGraph in ${FILES.graph}.`).toContain('Mail.Send');
+    expect(denied.rpc?.result?.isError, `A 403 from Graph should be a tool error; it answered: ${shown(denied)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
+    expect(text, `A person fixes a 403 by granting the permission, so name it (Mail.Send); it said: ${text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toContain('Mail.Send');
   });
 });
 
