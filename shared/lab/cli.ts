@@ -19,6 +19,7 @@
  * bug in the workshop and keeps its stack trace.
  */
 import './requireNode.ts';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { checkLesson } from './checkLesson.ts';
 import { diffCommand } from './diff.ts';
@@ -32,74 +33,66 @@ import { resetLesson } from './reset.ts';
 import { runLesson } from './runLesson.ts';
 import { startersCommand } from './starters.ts';
 
-/** Options that take a value (`--todo 1.2` or `--todo=1.2`), so the value is not read as a positional argument. */
-const VALUE_OPTIONS = new Set(['--todo']);
+/** The options each command takes; anything else is most likely a typo and is reported, not ignored. */
+const COMMAND_OPTIONS = {
+  run: {},
+  check: { watch: { type: 'boolean' } },
+  hint: { reset: { type: 'boolean' }, todo: { type: 'string' } },
+  diff: { starter: { type: 'boolean' } },
+  reset: { yes: { type: 'boolean' } },
+  progress: { recheck: { type: 'boolean' } },
+  starters: { update: { type: 'boolean' } },
+  emulator: {},
+} satisfies Record<string, ParseArgsConfig['options']>;
 
-/** Splits arguments into positional ones, flags, and option values. */
-function parseArgs(args: string[]): { positional: string[]; flags: Set<string>; values: Map<string, string> } {
-  const positional: string[] = [];
-  const flags = new Set<string>();
-  const values = new Map<string, string>();
-  for (let index = 0; index < args.length; index += 1) {
-    const arg = args[index]!;
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    if (VALUE_OPTIONS.has(name)) {
-      const value = inline ?? args[++index];
-      if (value === undefined) throw new LabError(`${name} needs a value.`);
-      values.set(name, value);
-    } else {
-      flags.add(name);
-    }
-  }
-  return { positional, flags, values };
-}
+type Command = keyof typeof COMMAND_OPTIONS;
 
-/** A flag the command does not know is most likely a typo: say so instead of ignoring it. */
-function allowFlags(command: string, flags: Set<string>, known: string[]): void {
-  for (const flag of flags) {
-    if (!known.includes(flag)) {
-      throw new LabError(`${command} does not know the option ${flag}.${known.length > 0 ? ` It knows: ${known.join(', ')}.` : ''}`);
-    }
+/** `node:util` parseArgs, with its errors turned into one line for the learner. */
+function parse(command: Command, args: string[]) {
+  try {
+    return parseArgs({ args, options: COMMAND_OPTIONS[command], allowPositionals: true, strict: true });
+  } catch (error) {
+    const known = Object.keys(COMMAND_OPTIONS[command]).map((name) => `--${name}`);
+    const hint = known.length > 0 ? `It knows: ${known.join(', ')}.` : 'It takes no options.';
+    const option = /'(-[^' ]*)/.exec((error as Error).message)?.[1] ?? 'an option';
+    const takesValue = (COMMAND_OPTIONS[command] as ParseArgsConfig['options'])?.[option.replace(/^--?/, '')]?.type === 'string';
+    const problem =
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? `does not know the option ${option}`
+        : takesValue ? `needs a value after ${option}` : `takes no value after ${option}`;
+    throw new LabError(`${command} ${problem}. ${hint}`);
   }
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'grade') return gradeCommand(rest);
-  const { positional, flags, values } = parseArgs(rest);
-  switch (command) {
+  if (command === undefined || !Object.hasOwn(COMMAND_OPTIONS, command)) {
+    printUsage(command);
+    return command === undefined || command === 'help' || command === '--help' ? 0 : 1;
+  }
+  const { positionals, values } = parse(command as Command, rest);
+  const flag = (name: string) => (values as Record<string, unknown>)[name] === true;
+  switch (command as Command) {
     case 'run': {
-      const [kind, lesson] = positional;
+      const [kind, lesson] = positionals;
       if (kind !== 'lessons' && kind !== 'solutions') throw new LabError(`Usage: cli.ts run <lessons|solutions> <N>; got "${kind ?? ''}".`);
       return runLesson(kind, lesson);
     }
     case 'check':
-      allowFlags('check', flags, ['--watch']);
-      return checkLesson(positional[0], flags.has('--watch'));
+      return checkLesson(positionals[0], flag('watch'));
     case 'hint':
-      allowFlags('hint', flags, ['--reset']);
-      return hintCommand(positional[0], { todo: values.get('--todo') ?? positional[1], reset: flags.has('--reset') });
+      return hintCommand(positionals[0], { todo: (values as { todo?: string }).todo ?? positionals[1], reset: flag('reset') });
     case 'diff':
-      allowFlags('diff', flags, ['--starter']);
-      return diffCommand(positional[0], { starter: flags.has('--starter') });
+      return diffCommand(positionals[0], { starter: flag('starter') });
     case 'reset':
-      allowFlags('reset', flags, ['--yes']);
-      return resetLesson(positional[0], { yes: flags.has('--yes') });
+      return resetLesson(positionals[0], { yes: flag('yes') });
     case 'progress':
-      allowFlags('progress', flags, ['--recheck']);
-      return progressCommand({ recheck: flags.has('--recheck') });
+      return progressCommand({ recheck: flag('recheck') });
     case 'starters':
-      allowFlags('starters', flags, ['--update']);
-      return startersCommand(flags.has('--update'));
+      return startersCommand(flag('update'));
     case 'emulator':
       return emulatorCommand();
-    default:
-      printUsage(command);
-      return command === undefined || command === 'help' || command === '--help' ? 0 : 1;
   }
 }
 

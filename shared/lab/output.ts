@@ -1,6 +1,7 @@
 /**
  * How the lab tooling talks to the learner: one-line errors, a little colour, and the commands to run next.
  */
+import { styleText } from 'node:util';
 
 /**
  * A mistake the learner can fix (an unknown lesson, a port in use, a missing file). The CLI prints its
@@ -13,16 +14,15 @@ export class LabError extends Error {
 /** Colour only on an interactive terminal, and never when NO_COLOR is set (https://no-color.org). */
 const useColor = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 
-function paint(code: number, text: string): string {
-  return useColor ? `\u001b[${code}m${text}\u001b[0m` : text;
-}
+/** A painter for one `util.styleText` format that leaves the text plain when colour is off. */
+const paint = (format: Parameters<typeof styleText>[0]) => (text: string) => (useColor ? styleText(format, text) : text);
 
-export const bold = (text: string) => paint(1, text);
-export const dim = (text: string) => paint(2, text);
-export const red = (text: string) => paint(31, text);
-export const green = (text: string) => paint(32, text);
-export const yellow = (text: string) => paint(33, text);
-export const cyan = (text: string) => paint(36, text);
+export const bold = paint('bold');
+export const dim = paint('dim');
+export const red = paint('red');
+export const green = paint('green');
+export const yellow = paint('yellow');
+export const cyan = paint('cyan');
 
 /** The lab's own lines go to stdout; a lesson server's logs go to stderr, so the two are easy to tell apart. */
 export function say(line = ''): void {
