@@ -1,0 +1,564 @@
+/**
+ * The protected resource server's behaviour suite: Entra ID (the emulator) issues the tokens; the
+ * server publishes Protected Resource Metadata, verifies every token itself with jose, checks a scope
+ * or app role per tool, and calls Graph with an On-Behalf-Of token of its own. Lesson 4 builds it on
+ * SDK v1 and lesson 6 on SDK v2; both test files call resourceServerSuite, so the same tests judge both.
+ */
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createPublicKey } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { http, HttpResponse } from 'msw';
+import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
+import type { Express } from 'express';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
+import { APPS, GRAPH_RESOURCE, TENANT_ID, findUser } from '../../shared/emulator/directory.ts';
+import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
+import { signIn } from './browser.ts';
+import { emulator, graph } from './lab.ts';
+import { connectHttpClient, resultText } from './mcp.ts';
+import { network } from './network.ts';
+import { importLesson, lessonDir, requireExport } from './target.ts';
+
+/** What differs between the lessons that build this resource server (4 on SDK v1, 6 on SDK v2). */
+export interface ResourceServerSuiteOptions {
+  /** The lesson number: its folder under the test target is the code under test. */
+  lesson: number;
+  /** Where the learner writes each rule, for the messages ("TODO 4.2 in lessons/04-resource-server/verifier.ts"). */
+  todos(files: { verifier: string; app: string; scopes: string; graph: string }): { prm: string; verify: string; claims: string; gate: string; obo: string };
+  /** What the verifier must throw for a 401 with the lesson's SDK (v1: `InvalidTokenError`). */
+  invalidTokenError: string;
+}
+
+/**
+ * The behaviour of the protected resource server at the wire level: the same tests, unchanged, for
+ * every lesson that builds it, whatever SDK the lesson uses.
+ */
+export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
+  const DIR = shortPath(lessonDir(options.lesson));
+  const FILES = {
+    verifier: `${DIR}/verifier.ts`,
+    app: `${DIR}/app.ts`,
+    scopes: `${DIR}/scopes.ts`,
+    graph: `${DIR}/graph.ts`,
+  };
+  /** How long a tool call may take when Graph fails at once: far less than the Retry-After the tests send (30 s). */
+  const PROMPT_MS = 5000;
+  /** Where to look, for messages: "TODO 4.2 in lessons/04-resource-server/verifier.ts". */
+  const TODO = options.todos(FILES);
+  const ADA = findUser('ada')!;
+  const GRACE = findUser('grace')!;
+  const OTHER_TENANT = '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
+
+  let httpServer: Server | undefined;
+  let config: WorkshopConfig;
+  let mcpUrl: URL;
+  let prmUrl: string;
+  const clients: Client[] = [];
+
+  /** Starts the lesson's app on a free port, with the settings a learner would have offline on that port. */
+  beforeEach(async () => {
+    const lesson = await importLesson(options.lesson, 'app.ts');
+    const createApp = requireExport<(config: WorkshopConfig) => Promise<Express>>(lesson, 'createApp', FILES.app);
+    httpServer = createServer();
+    await new Promise<void>((resolve) => httpServer!.listen(0, '127.0.0.1', resolve));
+    const port = (httpServer.address() as AddressInfo).port;
+    // Never the learner's .env: an explicit, offline environment. Clients use `localhost`, like the PRM.
+    config = loadConfig({ PORT: String(port) });
+    mcpUrl = config.mcpUrl;
+    prmUrl = `http://localhost:${port}/.well-known/oauth-protected-resource/mcp`;
+    const app = await createApp(config);
+    httpServer.on('request', app);
+  });
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    await Promise.allSettled(clients.splice(0).map((client) => client.close()));
+    if (httpServer) {
+      httpServer.closeAllConnections();
+      await new Promise((resolve) => httpServer!.close(resolve));
+      httpServer = undefined;
+    }
+  });
+
+  // ------------------------------------------------------------------------------------------ tokens
+
+  /** Our API's scopes, fully qualified with the App ID URI (the MCP URL on this test's port). */
+  const scope = (name: string) => `${config.entra.apiAppIdUri}/${name}`;
+
+  /** A genuine delegated token for our API, as the pre-registered MCP client would get it. */
+  function userToken(user = 'ada', scopes = ['tools.read', 'mail.send'], claims?: Record<string, unknown>): Promise<string> {
+    return emulator.issueAccessToken({ client: APPS.mcpClient.clientId, user, scope: scopes.map(scope).join(' '), claims });
+  }
+
+  /** A genuine app-only token for our API: the daemon's client credentials (app role Tools.Read.All). */
+  function daemonToken(): Promise<string> {
+    return emulator.issueAccessToken({ client: APPS.daemon.clientId, scope: scope('.default') });
+  }
+
+  /** The payload of a genuine token, to forge variants of it. */
+  async function genuinePayload(): Promise<JWTPayload> {
+    return decodeJwt(await userToken());
+  }
+
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  // ------------------------------------------------------------------------------------------ HTTP
+
+  interface Reply {
+    status: number;
+    headers: Headers;
+    text: string;
+    /** The JSON-RPC message, when the body was one. */
+    rpc?: { result?: { content?: Array<{ type: string; text?: string }>; isError?: boolean }; error?: { message: string } };
+  }
+
+  /** One JSON-RPC request to /mcp, as raw HTTP; `authorization: undefined` sends no header at all. */
+  async function post(method: string, params: Record<string, unknown>, authorization?: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Reply> {
+    const response = await fetch(mcpUrl, {
+      method: 'POST',
+      signal,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(authorization !== undefined ? { authorization } : {}),
+        ...headers,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text, rpc: parseRpc(text) };
+  }
+
+  function callTool(token: string | undefined, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<Reply> {
+    return post('tools/call', { name, arguments: args }, token === undefined ? undefined : `Bearer ${token}`, {}, signal);
+  }
+
+  /**
+   * Makes Graph fail once with `status`, then calls `name`, which must answer with an error result
+   * within PROMPT_MS: a Graph client that waits out Retry-After inside the call would not.
+   */
+  async function callWhileGraphFails(token: string, name: string, status: 429 | 500 | 503, args: Record<string, unknown> = {}): Promise<{ reply: Reply; text: string }> {
+    graph.failNext({ status, retryAfterSeconds: status === 500 ? undefined : 30 });
+    let reply: Reply;
+    try {
+      reply = await callTool(token, name, args, AbortSignal.timeout(PROMPT_MS));
+    } catch (error) {
+      if ((error as Error).name !== 'TimeoutError') throw error;
+      throw new Error(
+        `After a ${status} from Graph with Retry-After: 30, ${name} gave no answer within ${PROMPT_MS / 1000} s. The Graph client must not wait out ` +
+          `Retry-After inside a tool call: build it without the default RetryHandler (graphClient from shared/graph.ts, used in ${FILES.graph}).`,
+      );
+    }
+    const text = toolText(reply);
+    expect(reply.status, `A Graph failure is the tool's problem, not the protocol's: expected HTTP 200 with an error result, got ${shown(reply)}.`).toBe(200);
+    expect(reply.rpc?.result?.isError, `When Graph answers ${status}, ${name} should return isError: true; it answered: ${text.slice(0, 160)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
+    expect(text, `The error for a ${status} from Graph should be a readable sentence, without a stack trace; it was: ${text.slice(0, 300)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).not.toMatch(/^\s+at .+:\d+/m);
+    expect(text, `A tool error must never show a token; it was: ${text.slice(0, 160)}.`).not.toContain(token);
+    return { reply, text };
+  }
+
+  /** A JSON body, or the first `data:` line of an event stream. */
+  function parseRpc(text: string): Reply['rpc'] {
+    const data = text.trimStart().startsWith('{') ? text : /^data: (.*)$/m.exec(text)?.[1];
+    try {
+      return data ? JSON.parse(data) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  const toolText = (reply: Reply) => (reply.rpc?.result?.content ?? []).map((block) => block.text ?? '').join('\n');
+  const shown = (reply: Reply) => `HTTP ${reply.status} ${reply.text.slice(0, 200)}`;
+
+  /** What went wrong, in the learner's terms, when a token we expected to be refused was not. */
+  function whyNotRefused(reply: Reply, todo: string): string {
+    if (reply.status >= 500) {
+      return `The server answered ${reply.status}: the verifier threw something other than ${options.invalidTokenError}, and requireBearerAuth turns that into a 500. Refuse with ${options.invalidTokenError} (${todo}).`;
+    }
+    if (reply.status < 300) {
+      const where = todo === TODO.prm ? todo : `${todo} (and if no token is asked for at all, ${TODO.prm})`;
+      return `The request reached the MCP server (${shown(reply)}). See ${where}.`;
+    }
+    return `Got ${shown(reply)}. See ${todo}.`;
+  }
+
+  /** Expects a tool call to succeed, with a message naming `todo` otherwise. */
+  function expectToolSuccess(reply: Reply, what: string, todo: string): string {
+    expect(reply.status, `${what}: expected HTTP 200, got ${shown(reply)}. ${reply.status >= 500 ? `The verifier threw on a valid token: finish ${TODO.verify} and ${TODO.claims}.` : `See ${todo}.`}`).toBe(200);
+    expect(reply.rpc?.result?.isError, `${what}: expected a successful tool result, got: ${(toolText(reply) || reply.text.slice(0, 200)).replace(/\.$/, '')}. See ${todo}.`).not.toBe(true);
+    return toolText(reply);
+  }
+
+  /** A raw request, for what fetch cannot send (a foreign Host header). */
+  function rawRequest(headers: Record<string, string>, body: string) {
+    return new Promise<{ status: number }>((resolve, reject) => {
+      const req = httpRequest(mcpUrl, { method: 'POST', headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Counts requests to the tenant's JWKS, then lets the emulator answer them. */
+  function countJwksFetches(): { readonly count: number } {
+    const counter = { count: 0 };
+    network.use(
+      http.get(config.entra.jwksUri, () => {
+        counter.count++;
+        // No response: msw hands the request on to the emulator.
+      }),
+    );
+    return counter;
+  }
+
+  const oboGrants = () => emulator.events.filter((event) => event.grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer').length;
+
+  // ================================================================================================
+
+  describe(`lesson ${options.lesson}: Protected Resource Metadata and the 401 challenge`, () => {
+    it('serves RFC 9728 metadata: resource is exactly the MCP URL, the authorization server is the tenant, our scopes are listed', async () => {
+      const response = await fetch(prmUrl);
+      expect(response.status, `GET ${prmUrl} should answer 200 with the Protected Resource Metadata; got ${response.status}. Mount mcpAuthMetadataRouter (${TODO.prm}).`).toBe(200);
+      const prm = (await response.json()) as { resource?: string; authorization_servers?: string[]; scopes_supported?: string[] };
+      expect(prm.resource, `PRM "resource" must be the MCP URL exactly (it is also the API's Application ID URI; no trailing slash). Pass resourceServerUrl: config.mcpUrl (${TODO.prm}).`).toBe(mcpUrl.href);
+      expect(prm.authorization_servers, `PRM "authorization_servers" must name the tenant's issuer ${config.entra.issuer}, from the OpenID configuration (${TODO.prm}).`).toEqual([config.entra.issuer]);
+      expect(prm.scopes_supported ?? [], `PRM "scopes_supported" should list our scopes fully qualified: ${scope('tools.read')} and ${scope('mail.send')}. Pass scopesSupported (${TODO.prm}).`).toEqual(
+        expect.arrayContaining([scope('tools.read'), scope('mail.send')]),
+      );
+    });
+
+    it('answers a request without a token with 401 and a WWW-Authenticate header that points at the metadata', async () => {
+      const reply = await callTool(undefined, 'whoami');
+      expect(reply.status, `POST /mcp without a token must get 401; got ${shown(reply)}. Put requireBearerAuth in front of /mcp (${TODO.prm}).`).toBe(401);
+      const challenge = reply.headers.get('www-authenticate') ?? '';
+      expect(challenge, `The 401 needs a WWW-Authenticate: Bearer header; got "${challenge}". requireBearerAuth sets it (${TODO.prm}).`).toMatch(/^Bearer /);
+      expect(challenge, `WWW-Authenticate must carry resource_metadata="${prmUrl}" so clients can discover the authorization server (RFC 9728 §5.1). Pass resourceMetadataUrl to requireBearerAuth (${TODO.prm}).`).toContain(
+        `resource_metadata="${prmUrl}"`,
+      );
+    });
+  });
+
+  describe(`lesson ${options.lesson}: forged and misdirected tokens are refused with 401`, () => {
+    interface Forgery {
+      name: string;
+      todo: string;
+      /** The Authorization header to send (undefined: none). */
+      header: () => Promise<string | undefined>;
+    }
+    const bearer = async (token: Promise<string> | string) => `Bearer ${await token}`;
+    const withClaims = (claims: Record<string, unknown>) => bearer(userToken('ada', ['tools.read', 'mail.send'], claims));
+
+    const FORGERIES: Forgery[] = [
+      { name: 'no Authorization header', todo: TODO.prm, header: async () => undefined },
+      { name: '"Bearer" with no token', todo: TODO.prm, header: async () => 'Bearer' },
+      { name: 'a token that is not a JWT', todo: TODO.verify, header: () => bearer('not-a-jwt') },
+      { name: 'an unsigned token (alg: none)', todo: TODO.verify, header: async () => bearer(new UnsecuredJWT(await genuinePayload()).encode()) },
+      {
+        name: 'an HS256 token "signed" with the tenant\'s public key (algorithm confusion)',
+        todo: TODO.verify,
+        header: async () => {
+          const jwk = emulator.jwks().keys.at(-1)!;
+          const pem = createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
+          const token = await new SignJWT(await genuinePayload()).setProtectedHeader({ alg: 'HS256', kid: jwk.kid, typ: 'JWT' }).sign(new TextEncoder().encode(pem));
+          return bearer(token);
+        },
+      },
+      {
+        name: 'a token signed with the tenant\'s own key but with PS256, an algorithm Entra does not use',
+        todo: TODO.verify,
+        header: async () => {
+          // Only the emulator holds the tenant's private key: this proves the verifier pins RS256.
+          const key = emulator.keys.tenant.at(-1)!;
+          const ps256 = await importJWK(await exportJWK(key.privateKey), 'PS256');
+          return bearer(await new SignJWT(await genuinePayload()).setProtectedHeader({ alg: 'PS256', kid: key.kid, typ: 'JWT' }).sign(ps256));
+        },
+      },
+      {
+        name: 'a genuine token whose payload was changed (bad signature)',
+        todo: TODO.verify,
+        header: async () => {
+          const [header, , signature] = (await userToken('grace', ['tools.read'])).split('.');
+          const payload = { ...(await genuinePayload()), oid: GRACE.oid, scp: 'tools.read mail.send' };
+          return bearer(`${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${signature}`);
+        },
+      },
+      {
+        name: 'a token signed with a key that is not in the tenant\'s JWKS',
+        todo: TODO.verify,
+        header: async () => {
+          const { privateKey } = await generateKeyPair('RS256');
+          return bearer(await new SignJWT(await genuinePayload()).setProtectedHeader({ alg: 'RS256', kid: 'attacker-key', typ: 'JWT' }).sign(privateKey));
+        },
+      },
+      { name: 'an expired token', todo: TODO.verify, header: () => withClaims({ iat: nowSeconds() - 7200, nbf: nowSeconds() - 7200, exp: nowSeconds() - 3600 }) },
+      { name: 'a token that is not valid yet (nbf in the future)', todo: TODO.verify, header: () => withClaims({ iat: nowSeconds() + 3600, nbf: nowSeconds() + 3600, exp: nowSeconds() + 7200 }) },
+      { name: 'a token from another issuer', todo: TODO.verify, header: () => withClaims({ iss: `https://sts.windows.net/${TENANT_ID}/` }) },
+      {
+        name: 'another tenant\'s token, signed with the same (shared) keys',
+        todo: TODO.verify,
+        header: () => withClaims({ iss: `${emulator.origin}/${OTHER_TENANT}/v2.0`, tid: OTHER_TENANT }),
+      },
+      { name: 'a token whose tid names another tenant', todo: TODO.claims, header: () => withClaims({ tid: OTHER_TENANT }) },
+      { name: 'a token for another app (wrong audience)', todo: TODO.verify, header: () => withClaims({ aud: APPS.webApp.clientId }) },
+      {
+        name: 'a genuine Microsoft Graph token (audience Graph)',
+        todo: TODO.verify,
+        header: () => bearer(emulator.issueAccessToken({ client: APPS.mcpClient.clientId, user: 'ada', scope: 'User.Read' })),
+      },
+      { name: 'a v1.0 token (ver 1.0)', todo: TODO.claims, header: () => withClaims({ ver: '1.0' }) },
+    ];
+
+    it.each(FORGERIES)('refuses $name', async ({ name, todo, header }) => {
+      const authorization = await header();
+      const oboBefore = oboGrants();
+      const reply = await post('tools/call', { name: 'send_mail', arguments: { to: 'collector@attacker.example', subject: 'x', body: 'x' } }, authorization);
+      expect(reply.status, `${name} must be refused with 401. ${whyNotRefused(reply, todo)}`).toBe(401);
+      expect(reply.rpc?.result, `${name} must never reach a tool, yet a tool answered: ${toolText(reply)}. See ${todo}.`).toBeUndefined();
+      expect(reply.headers.get('www-authenticate') ?? '', `The 401 for ${name} should carry a WWW-Authenticate: Bearer challenge (requireBearerAuth does this when the verifier throws ${options.invalidTokenError}, ${TODO.verify}).`).toMatch(/^Bearer /);
+      expect(graph.calls, `${name} led to a call to Microsoft Graph. See ${todo}.`).toHaveLength(0);
+      expect(oboGrants(), `${name} led to an On-Behalf-Of request at Entra ID. See ${todo}.`).toBe(oboBefore);
+    });
+
+    it('answers 401, not a 5xx, when the tenant\'s signing keys cannot be fetched', async () => {
+      network.use(http.get(config.entra.jwksUri, () => HttpResponse.error()));
+      const reply = await callTool(await userToken(), 'whoami');
+      expect(reply.status, `With the JWKS unreachable, nothing proves the token valid: refuse it with 401 (fail closed), and never answer 5xx. ${whyNotRefused(reply, TODO.verify)}`).toBe(401);
+    });
+  });
+
+  describe(`lesson ${options.lesson}: valid tokens, and a scope or app role per tool`, () => {
+    it('accepts a user\'s token and hands the tools who the caller is (oid, tid, fully qualified scopes)', async () => {
+      const reply = await callTool(await userToken('ada', ['tools.read']), 'whoami');
+      const text = expectToolSuccess(reply, 'whoami with a valid token for Ada', TODO.verify);
+      let seen: { oid?: string; tid?: string; scopes?: string[]; kind?: string };
+      try {
+        seen = JSON.parse(text);
+      } catch {
+        throw new Error(`whoami should answer with JSON; got: ${text}`);
+      }
+      expect(seen.oid, `The tools should see Ada's object ID (${ADA.oid}) in authInfo.extra.oid; whoami saw ${seen.oid}. Build the AuthInfo in ${TODO.claims}.`).toBe(ADA.oid);
+      expect(seen.tid, `The tools should see the tenant ID in authInfo.extra.tid. See ${TODO.claims}.`).toBe(TENANT_ID);
+      expect(seen.kind, `A token with scopes is a user's token: authInfo.extra.appOnly should be false. See ${TODO.claims}.`).toBe('user');
+      expect(seen.scopes, `authInfo.scopes should hold the token's scp values fully qualified (${scope('tools.read')}). See ${TODO.claims}.`).toEqual([scope('tools.read')]);
+    });
+
+    it('reads customers with tools.read, and refuses send_mail with 403 insufficient_scope naming the missing scope', async () => {
+      const token = await userToken('grace', ['tools.read']);
+      const read = await callTool(token, 'lookup_customer', { customerId: 'C-1003' });
+      expect(expectToolSuccess(read, 'lookup_customer with tools.read', TODO.gate)).toContain('Woodgrove Bank');
+
+      const reply = await callTool(token, 'send_mail', { to: 'someone@contoso.example', subject: 'Hi', body: 'x' });
+      expect(reply.status, `send_mail needs ${scope('mail.send')}; a token with only tools.read must get 403, got ${shown(reply)}. See ${TODO.gate}.`).toBe(403);
+      const challenge = reply.headers.get('www-authenticate') ?? '';
+      expect(challenge, `The 403 needs WWW-Authenticate: Bearer error="insufficient_scope" (RFC 6750 §3.1); got "${challenge}". See ${TODO.gate}.`).toMatch(/^Bearer .*error="insufficient_scope"/);
+      expect(/scope="([^"]*)"/.exec(challenge)?.[1]?.split(' ') ?? [], `The challenge's scope="…" must name ${scope('mail.send')}, so the client can ask the user for it and retry (step-up); got "${challenge}". See ${TODO.gate}.`).toContain(
+        scope('mail.send'),
+      );
+      expect(challenge, `The challenge should also carry resource_metadata="${prmUrl}". See ${TODO.gate}.`).toContain(`resource_metadata="${prmUrl}"`);
+      expect(graph.calls, `A refused send_mail must not reach Microsoft Graph. See ${TODO.gate}.`).toHaveLength(0);
+    });
+
+    it('honours app roles for an app-only caller: the daemon (Tools.Read.All) reads customers but cannot send mail', async () => {
+      const token = await daemonToken();
+      const who = expectToolSuccess(await callTool(token, 'whoami'), 'whoami with the daemon\'s app-only token', TODO.claims);
+      expect(who, `An app-only token (no scp) should be marked appOnly in authInfo.extra. See ${TODO.claims}.`).toMatch(/"kind": ?"app"/);
+      const read = await callTool(token, 'search_customers', { query: 'bank' });
+      expect(
+        expectToolSuccess(read, `search_customers for the daemon, whose token has no scopes but the app role Tools.Read.All (let app-only callers in by their roles, ${TODO.gate})`, TODO.gate),
+      ).toContain('C-1003');
+      const send = await callTool(token, 'send_mail', { to: 'someone@contoso.example', subject: 'Hi', body: 'x' });
+      expect(send.status, `send_mail has no app role for app-only callers: the daemon must get 403, got ${shown(send)}. See ${TODO.gate}.`).toBe(403);
+    });
+
+    it('lets Ada (app role MCP.Admin) export customers, and refuses Grace', async () => {
+      const ada = await callTool(await userToken('ada', ['tools.read']), 'export_customers');
+      expectToolSuccess(ada, 'export_customers for Ada, whose token carries roles: ["MCP.Admin"] (pass the roles on in authInfo.extra.roles)', TODO.claims);
+      const grace = await callTool(await userToken('grace', ['tools.read']), 'export_customers');
+      expect(grace.status, `Grace's request is valid; the tool itself refuses her. Expected HTTP 200, got ${shown(grace)}. See ${TODO.gate}.`).toBe(200);
+      expect(grace.rpc?.result?.isError, `Grace has no MCP.Admin role: export_customers must refuse her; it answered: ${toolText(grace).slice(0, 120)}. See ${TODO.claims}.`).toBe(true);
+    });
+  });
+
+  describe(`lesson ${options.lesson}: On-Behalf-Of: Graph only ever sees a token of our own`, () => {
+    it('send_mail sends from the user\'s mailbox with an OBO token for Graph, never the incoming token', async () => {
+      const incoming = await userToken('ada', ['tools.read', 'mail.send']);
+      const oboBefore = oboGrants();
+      const reply = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Your renewal', body: 'Hello Priya' });
+      expectToolSuccess(reply, 'send_mail with mail.send', TODO.obo);
+      expect(graph.outbox.map((mail) => [mail.from, mail.to[0], mail.subject]), `Graph should have sent one mail from Ada to Priya. See ${TODO.obo}.`).toEqual([
+        [ADA.userPrincipalName, 'priya.raman@woodgrovebank.example', 'Your renewal'],
+      ]);
+      expect(graph.calls.length, 'Graph should have been called once.').toBe(1);
+      const call = graph.calls[0]!;
+      expect(call.token, `Graph received the caller's own token: that is token passthrough, which MCP forbids. Exchange it with acquireTokenOnBehalfOf (${TODO.obo}).`).not.toBe(incoming);
+      expect(call.aud, `Graph should receive a token issued for Graph (aud ${GRAPH_RESOURCE}). See ${TODO.obo}.`).toBe(GRAPH_RESOURCE);
+      expect(call.appid, `The Graph token should be issued to our API (appid ${config.entra.apiClientId}), the middle tier of On-Behalf-Of. See ${TODO.obo}.`).toBe(config.entra.apiClientId);
+      expect(call.oid, `The Graph token should still speak for Ada (oid ${ADA.oid}). See ${TODO.obo}.`).toBe(ADA.oid);
+      expect(oboGrants(), `The server should have asked Entra ID for an On-Behalf-Of token. See ${TODO.obo}.`).toBeGreaterThan(oboBefore);
+    });
+
+    it('my_profile reads /me for the caller through OBO, and a failing Graph gives a readable tool error', async () => {
+      const incoming = await userToken('grace', ['tools.read']);
+      const text = expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile for Grace', TODO.obo);
+      expect(text, `my_profile should return Grace's Graph profile. See ${TODO.obo}.`).toContain('Grace Hopper');
+      expect(graph.calls.at(-1)?.token, `Graph received the caller's own token. Use acquireTokenOnBehalfOf (${TODO.obo}).`).not.toBe(incoming);
+
+      const unavailable = await callWhileGraphFails(incoming, 'my_profile', 503);
+      expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${unavailable.text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
+      await callWhileGraphFails(incoming, 'my_profile', 500);
+      expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
+    });
+
+    it('Graph throttling (429 with Retry-After) is answered at once with when to retry, and the next call works', async () => {
+      const incoming = await userToken('ada', ['tools.read', 'mail.send']);
+      const mail = { to: 'priya.raman@woodgrovebank.example', subject: 'Your renewal', body: 'Hello Priya' };
+      expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail before Graph throttles', TODO.obo);
+      const oboToken = graph.calls.at(-1)?.token ?? '';
+      const { text } = await callWhileGraphFails(incoming, 'send_mail', 429, mail);
+      expect(text, `A 429 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
+      expect(text, 'A tool error must never show the Graph token.').not.toContain(oboToken);
+      expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail after the 429', TODO.obo);
+      expect(graph.outbox.length, 'Exactly the two calls that Graph accepted should have sent mail.').toBe(2);
+    });
+
+    it('a 403 from Graph becomes a tool error that names the Graph permission the call needs', async () => {
+      const incoming = await userToken('ada', ['tools.read', 'mail.send']);
+      network.use(
+        http.post(
+          'https://graph.microsoft.com/v1.0/me/sendMail',
+          () => HttpResponse.json({ error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } }, { status: 403 }),
+          { once: true },
+        ),
+      );
+      const denied = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Hi', body: 'Hello' });
+      const text = toolText(denied);
+      expect(denied.rpc?.result?.isError, `A 403 from Graph should be a tool error; it answered: ${shown(denied)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
+      expect(text, `A person fixes a 403 by granting the permission, so name it (Mail.Send); it said: ${text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toContain('Mail.Send');
+    });
+  });
+
+  describe(`lesson ${options.lesson}: the SDK client discovers, signs in with the pre-registered client, and calls the tools`, () => {
+    it('completes discovery (PRM, then the OpenID configuration), sign-in as Ada, and a mail sent through OBO', async () => {
+      // A pre-registered public client (Entra ID has no dynamic client registration). Nobody listens
+      // at its redirect URI: the "browser" stops at the redirect and hands us the code.
+      const provider = new MemoryOAuthClient({ clientName: 'lesson-4-tests', redirectUrl: 'http://localhost:53682/callback', clientId: APPS.mcpClient.clientId });
+      const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
+      const first = new Client({ name: 'lesson-4-tests', version: '1.0.0' });
+      clients.push(first);
+      let failure: unknown;
+      try {
+        await first.connect(transport);
+      } catch (error) {
+        failure = error;
+      }
+      expect(
+        failure instanceof UnauthorizedError,
+        failure
+          ? `The client should stop for sign-in (UnauthorizedError) after discovery; it failed with: ${String((failure as Error).message).split('\n')[0]}. Check the 401 challenge and the metadata (${TODO.prm}).`
+          : `The client connected without signing in: /mcp never asked for a token. Put requireBearerAuth in front of /mcp (${TODO.prm}).`,
+      ).toBe(true);
+      const authorizationUrl = provider.authorizationUrl!;
+      expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`, 'The client should send the user to the tenant\'s authorize endpoint, found through PRM and the OpenID configuration.').toBe(emulator.authorizeEndpoint);
+      expect(authorizationUrl.searchParams.get('resource'), `The client asks for a token for the PRM "resource" (RFC 8707): it must be ${mcpUrl.href}. See ${TODO.prm}.`).toBe(mcpUrl.href);
+
+      const signedIn = await signIn(authorizationUrl, 'ada', { redirectUri: provider.redirectUrl });
+      const code = signedIn.params.get('code');
+      expect(code, `Ada's sign-in should end with an authorization code; the emulator answered: ${signedIn.params.toString()}`).toBeTruthy();
+      expect(signedIn.params.get('state'), 'The state must come back unchanged.').toBe(provider.lastState);
+      await transport.finishAuth(code!);
+
+      let client: Client;
+      try {
+        client = await connectHttpClient(mcpUrl, { authProvider: provider });
+      } catch (error) {
+        throw new Error(`With Ada's fresh token the client could not connect: ${(error as Error).message.split('\n')[0]}. The verifier does not accept a valid token (${TODO.verify}, ${TODO.claims}).`);
+      }
+      clients.push(client);
+      const incoming = provider.tokens()!.access_token;
+      const who = resultText(await client.callTool({ name: 'whoami', arguments: {} }));
+      expect(who, `whoami should name Ada (${ADA.oid}). See ${TODO.claims}.`).toContain(ADA.oid);
+      const sent = await client.callTool({ name: 'send_mail', arguments: { to: 'grace@contoso.test', subject: 'Lunch?', body: 'At noon.' } });
+      expect(sent.isError, `send_mail through the SDK client failed: ${resultText(sent)}. See ${TODO.obo}.`).not.toBe(true);
+      expect(graph.outbox.map((mail) => mail.from), 'Graph should have sent the mail from Ada\'s mailbox.').toEqual([ADA.userPrincipalName]);
+      expect(graph.calls.at(-1)?.token, `Graph must never see the client's token. See ${TODO.obo}.`).not.toBe(incoming);
+      expect(graph.calls.at(-1)?.appid, `Graph's token must be an OBO token issued to our API. See ${TODO.obo}.`).toBe(config.entra.apiClientId);
+    });
+  });
+
+  describe(`lesson ${options.lesson}: signing keys are cached, and a rotation is picked up`, () => {
+    it('fetches the JWKS once under a stream of requests', async () => {
+      const fetches = countJwksFetches();
+      // A distinct token per request (each has its own `uti`), as from many clients: the server's
+      // verified-token cache (verifiedTokens.ts) must not hide a verifier that fetches keys per request.
+      const tokens = await Promise.all(Array.from({ length: 25 }, () => userToken('ada', ['tools.read'])));
+      const replies = await Promise.all(tokens.slice(0, 20).map((token) => callTool(token, 'whoami')));
+      for (const reply of replies) expectToolSuccess(reply, 'whoami under load', TODO.verify);
+      for (const token of tokens.slice(20)) expectToolSuccess(await callTool(token, 'whoami'), 'whoami after the burst', TODO.verify);
+      expect(
+        fetches.count,
+        `25 requests should fetch the tenant's JWKS exactly once; it was fetched ${fetches.count} times. Create the remote JWKS once in createEntraVerifier, not per request (${TODO.verify}).`,
+      ).toBe(1);
+    });
+
+    it('does not refetch the JWKS for every unknown kid, and picks up a rotated key once the cooldown has passed', async () => {
+      const fetches = countJwksFetches();
+      expectToolSuccess(await callTool(await userToken('ada', ['tools.read']), 'whoami'), 'whoami with the current key', TODO.verify);
+      const payload = await genuinePayload();
+      const { privateKey } = await generateKeyPair('RS256');
+      const flood = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const forged = await new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: `made-up-${i}`, typ: 'JWT' }).sign(privateKey);
+          return callTool(forged, 'whoami');
+        }),
+      );
+      expect(flood.map((reply) => reply.status), `Tokens with made-up kids must all get 401. ${whyNotRefused(flood.find((r) => r.status !== 401) ?? flood[0]!, TODO.verify)}`).toEqual(Array(10).fill(401));
+      expect(fetches.count, `10 tokens with unknown kids made ${fetches.count} JWKS fetches; jose's remote JWKS refetches at most once per cooldown. Keep one createRemoteJWKSet for the process (${TODO.verify}).`).toBeLessThanOrEqual(2);
+
+      // Entra ID rotates its keys; move the clock past jose's 30 s cooldown instead of sleeping.
+      await emulator.rotateSigningKey();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 31_000);
+      const before = fetches.count;
+      const rotated = await callTool(await userToken('ada', ['tools.read']), 'whoami');
+      expectToolSuccess(rotated, 'whoami with a token signed by the newly rotated key', TODO.verify);
+      expect(fetches.count, 'A token with the new kid should make the verifier fetch the JWKS once more.').toBe(before + 1);
+    });
+  });
+
+  describe(`lesson ${options.lesson}: a token checked once stops working when it expires`, () => {
+    it('refuses a token it accepted before, once that token has expired', async () => {
+      const token = await userToken('ada', ['tools.read'], { exp: nowSeconds() + 120 });
+      expectToolSuccess(await callTool(token, 'whoami'), 'whoami with a token valid for two more minutes', TODO.verify);
+      // Past `exp` and past the clock tolerance: remembering an earlier check must not keep it alive.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 5 * 60_000);
+      const later = await callTool(token, 'whoami');
+      expect(later.status, `The same token after it expired must get 401; got ${later.status}. requireBearerAuth refuses an AuthInfo whose expiresAt (seconds) is past: set it from exp (${TODO.claims}).`).toBe(401);
+    });
+  });
+
+  describe(`lesson ${options.lesson}: HTTP hygiene (already in the starter)`, () => {
+    it('refuses a foreign Origin and a foreign Host with 403, before looking at the token', async () => {
+      const token = await userToken('ada', ['tools.read']);
+      const origin = await post('tools/list', {}, `Bearer ${token}`, { origin: 'https://evil.example' });
+      expect(origin.status, `A request from the web page https://evil.example must get 403 (the transport spec's Origin rule); got ${shown(origin)}. Keep the Origin check in ${FILES.app}.`).toBe(403);
+      const host = await rawRequest(
+        { host: 'attacker.example', 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      );
+      expect(host.status, `A foreign Host header must get 403 (DNS rebinding). Keep createMcpExpressApp in ${FILES.app}.`).toBe(403);
+    });
+  });
+}
+
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return (relative.startsWith('..') ? file : relative).split(path.sep).join('/');
+}
