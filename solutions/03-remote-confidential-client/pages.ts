@@ -54,6 +54,11 @@ export function errorPage(title: string, message: string): string {
 /**
  * Sends a page that no other site may frame (clickjacking) or cache, and that loads nothing from
  * anywhere. https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy/frame-ancestors
+ *
+ * `Referrer-Policy: same-origin`: other sites (Entra ID, after the redirect) get no `Referer`, so the
+ * consent page's address, which holds the client's state, stays here. Not `no-referrer`: with that
+ * policy browsers send `Origin: null` on the page's own form POST, and checkOrigin rightly refuses it.
+ * https://fetch.spec.whatwg.org/#append-a-request-origin-header
  */
 export function sendPage(res: Response, status: number, html: string): void {
   res
@@ -63,7 +68,7 @@ export function sendPage(res: Response, status: number, html: string): void {
       'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
       'X-Frame-Options': 'DENY',
       'Cache-Control': 'no-store',
-      'Referrer-Policy': 'no-referrer',
+      'Referrer-Policy': 'same-origin',
     })
     .send(html);
 }

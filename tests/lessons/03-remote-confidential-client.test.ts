@@ -167,12 +167,13 @@ async function approveAndSignIn(browser: Browser, authorizationUrl: URL, user: s
         `See ${at('TODO 3.3', 'provider')}.`,
     );
   }
+  const sent = browser.requests.length;
   const entraPage = await browser.submit(form.form, form.approve, {}, { stopAt });
   const signInForm = entraPage.kind === 'page' ? entraSignInForm(entraPage.page) : undefined;
   if (!signInForm) {
     throw new Error(
-      `Approving on the consent page should send the browser to Entra ID's sign-in page; it gave ${describeStop(entraPage)}. ` +
-        `See ${at('TODO 3.4', 'provider')} (decideConsent) and signInUrl (${at('TODO 3.4', 'entra')}).`,
+      `Approving on the consent page (the browser sent Origin: ${browser.requests[sent]?.headers.origin} and the flow cookie) should send the browser to Entra ID's sign-in page; ` +
+        `it gave ${describeStop(entraPage)}. See checkOrigin (${at('TODO 3.1', 'app')}), decideConsent (${at('TODO 3.4', 'provider')}) and signInUrl (${at('TODO 3.4', 'entra')}).`,
     );
   }
   return pickUser(browser, signInForm, user, stopAt);
@@ -571,6 +572,72 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     const unknown = await new Browser().submit(form!.form, form!.approve, { request: 'no-such-request' }, { stopAt: () => true });
     expect(unknown.kind === 'page' && unknown.page.status >= 400, `An answer for an unknown consent request must get an error page; it gave ${describeStop(unknown)}. See ${at('TODO 3.4', 'provider')}.`).toBe(true);
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'A forged consent');
+  });
+});
+
+describe('lesson 3: the consent form in a browser', () => {
+  it('a browser posts the consent form with the page\'s own Origin, which passes the Origin check, and Entra ID gets no Referer', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const browser = new Browser();
+    const stopAt = isAt(oauth.redirectUrl);
+    const consent = await browser.open(authorizationUrl, { stopAt });
+    const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
+    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    const sent = browser.requests.length;
+    const answer = await browser.submit(form!.form, form!.approve, {}, { stopAt });
+    const post = browser.requests[sent]!;
+    const policy = (consent as Extract<Stop, { kind: 'page' }>).page.headers.get('referrer-policy');
+    expect(
+      post.headers.origin,
+      `A browser sends Origin with every form POST, and sends "Origin: null" when the page says "Referrer-Policy: no-referrer" (Fetch standard). ` +
+        `The consent page said "Referrer-Policy: ${policy}", so the browser sent "Origin: ${post.headers.origin}" and your own Origin check refuses your own page. ` +
+        `Use a policy that keeps the origin on same-origin requests ("same-origin") in sendPage (${shortPath(path.join(lessonDir(LESSON), 'pages.ts'))}).`,
+    ).toBe(h.base.origin);
+    expect(post.headers['sec-fetch-site'], 'The browser marks its own form POST as same-origin (Sec-Fetch-Site).').toBe('same-origin');
+    const signInForm = answer.kind === 'page' ? entraSignInForm(answer.page) : undefined;
+    expect(
+      signInForm,
+      `Approving in a browser (which sent Origin: ${post.headers.origin}, Sec-Fetch-Site: ${post.headers['sec-fetch-site']} and the flow cookie) should lead to Entra ID's sign-in page; ` +
+        `it gave ${describeStop(answer)}. checkOrigin must let the server's own origin through (${at('TODO 3.1', 'app')}); see also ${at('TODO 3.4', 'provider')}.`,
+    ).toBeDefined();
+    const toEntra = browser.requests.slice(sent).find((r) => r.url.href.startsWith(emulator.authorizeEndpoint));
+    expect(
+      toEntra?.headers.referer,
+      `The consent page's address holds the client's state and PKCE challenge; it must not reach another site in Referer. The browser sent "Referer: ${toEntra?.headers.referer}" to Entra ID. Keep a same-origin Referrer-Policy in sendPage (pages.ts).`,
+    ).toBeUndefined();
+  });
+
+  it('an approval posted from another site is refused, even from the browser that was shown the page (CSRF)', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const victim = new Browser();
+
+    // A page on attacker.example auto-submits the same form in the victim's browser; a sandboxed frame
+    // does it with an opaque origin; and a page on another port of localhost is the same *site*, so
+    // the SameSite=Lax flow cookie goes along and only the Origin check can stop it.
+    const attempts = [
+      { from: 'https://attacker.example/win-a-prize', where: 'a page on https://attacker.example', fix: `Refuse foreign origins (${at('TODO 3.1', 'app')}) and check the flow cookie (${at('TODO 3.4', 'provider')}).` },
+      { from: null, where: 'a sandboxed frame (Origin: null)', fix: `Never allow "null" (${at('TODO 3.1', 'app')}), and check the flow cookie (${at('TODO 3.4', 'provider')}).` },
+      { from: 'http://localhost:8080/', where: 'a page on http://localhost:8080, which is the same site, so the cookie went along', fix: `Only the Origin check can stop this one: refuse every origin you did not allow (${at('TODO 3.1', 'app')}).` },
+    ];
+    for (const { from, where, fix } of attempts) {
+      // A fresh consent page each time: a refused answer may use up its request.
+      const consent = await victim.open(authorizationUrl, { stopAt: isAt(oauth.redirectUrl) });
+      const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
+      expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+      expect(Object.keys(victim.cookies(h.base.hostname)), `The consent page should give the browser the flow cookie (bindBrowser). See ${at('TODO 3.3', 'provider')}.`).not.toEqual([]);
+      const sent = victim.requests.length;
+      const forged = await victim.submit(form!.form, form!.approve, {}, { from, stopAt: () => true });
+      const post = victim.requests[sent]!;
+      expect(
+        forged.kind === 'page' && forged.page.status >= 400,
+        `An approval posted from ${where} must be refused with an error page (the browser sent Origin: ${post.headers.origin}, ` +
+          `Sec-Fetch-Site: ${post.headers['sec-fetch-site']}, flow cookie: ${post.headers.cookie ? 'yes' : 'no'}); it gave ${describeStop(forged)}. ${fix}`,
+      ).toBe(true);
+    }
+    expect(h.locations.filter((location) => location.startsWith(emulator.authorizeEndpoint)), 'No forged approval may send the browser on to Entra ID.').toEqual([]);
+    expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Approvals posted from another site');
   });
 });
 
