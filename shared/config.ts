@@ -63,7 +63,10 @@ export interface EntraSettings {
   /** Lesson 4: the MCP API's client ID (the `aud` of its v2 tokens), its secret for On-Behalf-Of. */
   readonly apiClientId: string;
   readonly apiClientSecret: string;
-  /** Lesson 4: the Application ID URI of the MCP API. It must equal the MCP URL exactly. */
+  /**
+   * Lesson 4: the Application ID URI of the MCP API: the MCP URL itself. With a tenant, reading it
+   * throws a ConfigError when Entra ID would refuse it (http) or it differs from ENTRA_API_APP_ID_URI.
+   */
   readonly apiAppIdUri: string;
   /** Lesson 4: the pre-registered public client that MCP clients use (Entra has no dynamic registration). */
   readonly mcpClientId: string;
@@ -137,12 +140,39 @@ function tenantSettings(env: Env, tenantId: string, mcpUrl: URL): EntraSettings 
       return required(env, 'ENTRA_API_CLIENT_SECRET', 'a client secret value of lesson 4\'s API registration');
     },
     get apiAppIdUri() {
-      return optional(env, 'ENTRA_API_APP_ID_URI') ?? mcpUrl.href;
+      return tenantAppIdUri(env, mcpUrl);
     },
     get mcpClientId() {
       return requiredGuid(env, 'ENTRA_MCP_CLIENT_ID', 'the client ID of the public client registered for MCP clients (lesson 4)');
     },
   };
+}
+
+/**
+ * Lesson 4 on: the API's Application ID URI is the MCP URL itself, because MCP clients send the
+ * Protected Resource Metadata's `resource` (RFC 8707) and Entra ID issues a token only when it equals
+ * an identifier URI of the API character for character (AADSTS9010010 otherwise). Refused at start-up:
+ * - `ENTRA_API_APP_ID_URI` (what you registered, optional) differing from `${BASE_URL}/mcp`;
+ * - an MCP URL that is not https: Entra ID documents `api://…` and `https://…` identifier URIs only
+ *   (https://learn.microsoft.com/entra/identity-platform/identifier-uri-restrictions).
+ */
+function tenantAppIdUri(env: Env, mcpUrl: URL): string {
+  const registered = optional(env, 'ENTRA_API_APP_ID_URI');
+  if (registered !== undefined && registered !== mcpUrl.href) {
+    throw new ConfigError(
+      `ENTRA_API_APP_ID_URI is "${registered}" but your server's resource (BASE_URL + /mcp) is "${mcpUrl.href}": ` +
+        'MCP clients ask Entra ID for that resource, which answers AADSTS9010010 unless it equals the Application ID URI exactly. ' +
+        'Set BASE_URL to the https origin you registered, or register the resource as the Application ID URI (Expose an API) and copy it here.',
+    );
+  }
+  if (mcpUrl.protocol !== 'https:') {
+    throw new ConfigError(
+      `Your MCP URL "${mcpUrl.href}" is also your API's Application ID URI, and Entra ID documents only https:// and api:// Application ID URIs, no http://. ` +
+        'Put an https URL in front of your server (a dev tunnel: see "An https URL for your server" in lessons/04-resource-server/README.md), ' +
+        'set BASE_URL to it, and register BASE_URL + /mcp as the Application ID URI.',
+    );
+  }
+  return mcpUrl.href;
 }
 
 function offlineSettings(emulatorUrl: URL, mcpUrl: URL): EntraSettings {

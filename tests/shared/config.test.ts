@@ -91,6 +91,47 @@ describe('tenant mode (ENTRA_TENANT_ID set)', () => {
   });
 });
 
+describe('tenant mode: the Application ID URI is the MCP URL, and one Entra ID accepts (lesson 4 on)', () => {
+  const tunnel = 'https://k7xq2p-3001.euw.devtunnels.ms';
+  const tenant = (extra: Record<string, string>) => loadConfig({ ENTRA_TENANT_ID: TENANT_GUID, ...extra });
+
+  it('is BASE_URL + /mcp when BASE_URL is https', () => {
+    expect(tenant({ BASE_URL: tunnel }).entra.apiAppIdUri, 'the metadata\'s resource and the App ID URI are one value').toBe(`${tunnel}/mcp`);
+    expect(
+      tenant({ BASE_URL: tunnel, ENTRA_API_APP_ID_URI: `${tunnel}/mcp` }).entra.apiAppIdUri,
+      'ENTRA_API_APP_ID_URI that equals BASE_URL + /mcp is accepted',
+    ).toBe(`${tunnel}/mcp`);
+  });
+
+  it('refuses http://localhost…/mcp in one line that names the URL, https and BASE_URL', () => {
+    const config = tenant({});
+    expect(config.mode, 'loading itself works: lessons 2 and 3 run on http://localhost with a tenant').toBe('tenant');
+    const { message } = configError(() => config.entra.apiAppIdUri, 'reading the App ID URI of http://localhost:3001/mcp');
+    expect(message, 'names the refused URL').toContain('"http://localhost:3001/mcp"');
+    expect(message, 'says what Entra ID accepts').toContain('https://');
+    expect(message, 'names the variable to change').toContain('BASE_URL');
+    expect(message, 'points at the lesson text that sets up an https URL').toContain('lessons/04-resource-server/README.md');
+    expect(message, 'one line, no stack trace').not.toContain('\n');
+  });
+
+  const mismatches: Array<[string, string]> = [
+    ['the api:// default of the portal', 'api://e4f6a8b0-c2d4-4e6f-8a1b-3c5d7e9f0a12'],
+    ['a trailing slash', `${tunnel}/mcp/`],
+    ['the origin without /mcp', tunnel],
+    ['another tunnel', 'https://a1b2c3-3001.usw2.devtunnels.ms/mcp'],
+  ];
+  for (const [what, registered] of mismatches) {
+    it(`refuses ENTRA_API_APP_ID_URI with ${what}, naming both values and AADSTS9010010`, () => {
+      const config = tenant({ BASE_URL: tunnel, ENTRA_API_APP_ID_URI: registered });
+      const { message } = configError(() => config.entra.apiAppIdUri, `ENTRA_API_APP_ID_URI=${registered}`);
+      expect(message, 'quotes the registered value').toContain(`"${registered}"`);
+      expect(message, 'quotes the resource the metadata announces').toContain(`"${tunnel}/mcp"`);
+      expect(message, 'names the error Entra ID would answer').toContain('AADSTS9010010');
+      expect(message, 'one line, no stack trace').not.toContain('\n');
+    });
+  }
+});
+
 describe('malformed settings throw a ConfigError that names the variable', () => {
   const cases: Array<[string, Record<string, string>, string]> = [
     ['a tenant ID that is not a GUID', { ENTRA_TENANT_ID: 'contoso.onmicrosoft.com' }, 'ENTRA_TENANT_ID'],
