@@ -206,8 +206,8 @@ function missingLesson(plan: Plan, why: string): GradedLesson {
   };
 }
 
-/** The scratch copy a lesson is graded in: the workspace's lessons, our shared code and dependencies. */
-function prepareSandbox(sandbox: string, lessonsRoot: string): string {
+/** The scratch copy a lesson is graded in (and mutants run in): the workspace's lessons, our shared code and dependencies. */
+export function prepareSandbox(sandbox: string, lessonsRoot: string): string {
   mkdirSync(sandbox, { recursive: true });
   const skip = (source: string) => !/[\\/](node_modules|\.git)$/.test(source);
   cpSync(lessonsRoot, path.join(sandbox, 'lessons'), { recursive: true, filter: skip, dereference: false });

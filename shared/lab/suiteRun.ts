@@ -88,6 +88,8 @@ export interface SuiteOptions {
   timeoutMs: number;
   /** The environment (LAB_TARGET and LAB_EVENTS_FILE are added). */
   env?: NodeJS.ProcessEnv;
+  /** More vitest arguments (`--bail=1`). */
+  vitestArgs?: string[];
 }
 
 export interface SuiteRun extends Finished {
@@ -100,7 +102,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
     mkdirSync(path.dirname(file), { recursive: true });
     rmSync(file, { force: true });
   }
-  const args = [vitestBin(), 'run', options.testFile, `--reporter=${LAB_REPORTER}`];
+  const args = [vitestBin(), 'run', options.testFile, `--reporter=${LAB_REPORTER}`, ...(options.vitestArgs ?? [])];
   if (options.reportFile) args.push('--reporter=json', `--outputFile.json=${options.reportFile}`);
   const env = { ...(options.env ?? process.env), LAB_TARGET: options.target, LAB_EVENTS_FILE: options.eventsFile, NO_COLOR: '1' };
   const finished =

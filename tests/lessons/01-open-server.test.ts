@@ -170,6 +170,11 @@ describe('lesson 1: the tools work through a real MCP client', () => {
     const byName = resultText(await callTool(client, 'search_customers', { query: 'okafor' }));
     expect(byName, `Searching "okafor" should find C-1001 (Mara Okafor); the answer was: ${byName}. See ${at('TODO 1.2')}.`).toContain('C-1001');
     expect(byName, `Searching "okafor" should find only Mara Okafor, not C-1003 too. See ${at('TODO 1.2')}.`).not.toContain('C-1003');
+    const none = await callTool(client, 'search_customers', { query: 'no such company' });
+    expect(
+      none.isError,
+      `No match is a normal answer, not an error: searching "no such company" returned isError: true (${resultText(none)}). Answer with text such as "No customer matches …". See ${at('TODO 1.2')}.`,
+    ).not.toBe(true);
   });
 
   it('send_email puts exactly one mail into the outbox and answers with its message ID', async () => {
@@ -192,6 +197,10 @@ describe('lesson 1: bad input gives a tool error, not a crash', () => {
     const result = await callTool(client, 'lookup_customer', { customerId: 'C-9999' });
     expect(result.isError, `lookup_customer for C-9999 (no such customer) should return a result with isError: true; it answered: ${resultText(result)}. See ${at('TODO 1.1')}.`).toBe(true);
     expect(resultText(result), `The error text should name the ID that was not found, so the model can correct itself. See ${at('TODO 1.1')}.`).toContain('C-9999');
+    expect(
+      resultText(result),
+      `The error text should say how to find a valid ID (search_customers), so the model knows what to do next; it said: ${resultText(result)}. See ${at('TODO 1.1')}.`,
+    ).toContain('search_customers');
     const next = await callTool(client, 'lookup_customer', { customerId: 'C-1001' });
     expect(next.isError, `After an error the server should still answer the next call; lookup_customer C-1001 answered: ${resultText(next)}.`).not.toBe(true);
   });
