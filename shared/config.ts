@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { APPS, TENANT_ID } from './emulator/directory.ts';
+import { APPS, MANAGED_IDENTITIES, TENANT_ID } from './emulator/directory.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -41,6 +41,11 @@ export interface WorkshopConfig {
   /** Where lessons keep local state, such as the token cache (`LAB_STATE_DIR`, default `.lab`). */
   stateDir: string;
   entra: EntraSettings;
+  /**
+   * Lesson 5: Redis for the On-Behalf-Of token cache that replicas share (`REDIS_URL`, e.g.
+   * `redis://localhost:6379` or `rediss://…` with TLS). Unset: each process keeps its own cache in memory.
+   */
+  redisUrl?: URL;
   /** Microsoft Graph's v1.0 endpoint. Always the real URL: offline it is routed to the Graph fake. */
   graphBaseUrl: string;
 }
@@ -70,7 +75,22 @@ export interface EntraSettings {
   readonly apiAppIdUri: string;
   /** Lesson 4: the pre-registered public client that MCP clients use (Entra has no dynamic registration). */
   readonly mcpClientId: string;
+  /** Lesson 5: how the MCP API proves itself to Entra ID for On-Behalf-Of, without a client secret. */
+  readonly apiCredential: ApiCredentialSettings;
 }
+
+/**
+ * Lesson 5's secretless credentials (`ENTRA_API_CREDENTIAL`):
+ * - `certificate`: a certificate registered on the API's app registration, with its private key in a
+ *   PEM file only the server's user can read (`ENTRA_API_CERTIFICATE_PATH`, `ENTRA_API_PRIVATE_KEY_PATH`);
+ * - `managed-identity`: the hosting platform's user-assigned managed identity
+ *   (`ENTRA_MANAGED_IDENTITY_CLIENT_ID`), trusted by the API app as a federated identity credential.
+ */
+export type ApiCredentialSettings =
+  | { kind: 'certificate'; certificatePath: string; privateKeyPath: string }
+  | { kind: 'managed-identity'; managedIdentityClientId: string };
+
+const API_CREDENTIAL_KINDS = ['certificate', 'managed-identity'] as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -96,7 +116,8 @@ export function loadConfig(env: Env = process.env): WorkshopConfig {
   const emulatorUrl = readOrigin(env, 'EMULATOR_URL', `http://localhost:${readPort(env, 'EMULATOR_PORT', 3100)}`);
   const mcpUrl = new URL('/mcp', baseUrl);
   const tenantId = optional(env, 'ENTRA_TENANT_ID');
-  const entra = tenantId ? tenantSettings(env, tenantId, mcpUrl) : offlineSettings(emulatorUrl, mcpUrl);
+  const stateDir = path.resolve(env.LAB_STATE_DIR || '.lab');
+  const entra = tenantId ? tenantSettings(env, tenantId, mcpUrl) : offlineSettings(env, emulatorUrl, mcpUrl, stateDir);
   return {
     mode: tenantId ? 'tenant' : 'offline',
     port,
@@ -104,8 +125,9 @@ export function loadConfig(env: Env = process.env): WorkshopConfig {
     mcpUrl,
     callbackUrl: new URL('/auth/callback', baseUrl),
     emulatorUrl,
-    stateDir: path.resolve(env.LAB_STATE_DIR || '.lab'),
+    stateDir,
     entra,
+    redisUrl: readRedisUrl(env),
     graphBaseUrl: 'https://graph.microsoft.com/v1.0',
   };
 }
@@ -145,6 +167,9 @@ function tenantSettings(env: Env, tenantId: string, mcpUrl: URL): EntraSettings 
     get mcpClientId() {
       return requiredGuid(env, 'ENTRA_MCP_CLIENT_ID', 'the client ID of the public client registered for MCP clients (lesson 4)');
     },
+    get apiCredential() {
+      return apiCredentialSettings(env, true, {});
+    },
   };
 }
 
@@ -175,7 +200,7 @@ function tenantAppIdUri(env: Env, mcpUrl: URL): string {
   return mcpUrl.href;
 }
 
-function offlineSettings(emulatorUrl: URL, mcpUrl: URL): EntraSettings {
+function offlineSettings(env: Env, emulatorUrl: URL, mcpUrl: URL, stateDir: string): EntraSettings {
   const tenantBase = new URL(`/${TENANT_ID}`, emulatorUrl).href;
   const issuer = `${tenantBase}/v2.0`;
   return {
@@ -192,7 +217,70 @@ function offlineSettings(emulatorUrl: URL, mcpUrl: URL): EntraSettings {
     // Offline the emulator registers http://localhost:3001/mcp; keep PORT at 3001 for lesson 4.
     apiAppIdUri: mcpUrl.href,
     mcpClientId: APPS.mcpClient.clientId,
+    // Offline, `npm run lesson:5` makes the certificate and uploads it to the emulator's app
+    // registration (shared/offline/credentials.ts); the managed identity is the emulator's.
+    get apiCredential() {
+      const folder = path.join(stateDir, 'lesson5');
+      return apiCredentialSettings(env, false, {
+        certificatePath: path.join(folder, 'api-certificate.pem'),
+        privateKeyPath: path.join(folder, 'api-private-key.pem'),
+        managedIdentityClientId: MANAGED_IDENTITIES.mcpServer.clientId,
+      });
+    },
   };
+}
+
+/** Lesson 5's credential settings; with a tenant every value is required, offline the emulator's serve as defaults. */
+function apiCredentialSettings(
+  env: Env,
+  tenant: boolean,
+  defaults: { certificatePath?: string; privateKeyPath?: string; managedIdentityClientId?: string },
+): ApiCredentialSettings {
+  const kind = optional(env, 'ENTRA_API_CREDENTIAL') ?? (tenant ? undefined : 'certificate');
+  if (!kind) {
+    throw new ConfigError(
+      `ENTRA_API_CREDENTIAL is not set. Lesson 5 uses no client secret: set it to ${API_CREDENTIAL_KINDS.join(' or ')} in .env (see .env.example).`,
+    );
+  }
+  if (kind === 'certificate') {
+    const file = (name: string, what: string, fallback?: string) => {
+      const value = optional(env, name) ?? fallback;
+      if (value) return path.resolve(value);
+      return required(env, name, what);
+    };
+    return {
+      kind,
+      certificatePath: file('ENTRA_API_CERTIFICATE_PATH', 'the path of the PEM certificate you uploaded to the API registration', defaults.certificatePath),
+      privateKeyPath: file('ENTRA_API_PRIVATE_KEY_PATH', "the path of that certificate's PEM private key (readable by you only)", defaults.privateKeyPath),
+    };
+  }
+  if (kind === 'managed-identity') {
+    const clientId = optional(env, 'ENTRA_MANAGED_IDENTITY_CLIENT_ID') ?? defaults.managedIdentityClientId;
+    if (!clientId || !GUID.test(clientId)) {
+      const seen = clientId ? `got "${clientId}"` : 'it is not set';
+      throw new ConfigError(
+        `ENTRA_MANAGED_IDENTITY_CLIENT_ID must be the client ID (a GUID) of the user-assigned managed identity attached to the server; ${seen}. ` +
+          'Copy it from the managed identity\'s Overview page in the Azure portal.',
+      );
+    }
+    return { kind, managedIdentityClientId: clientId };
+  }
+  throw new ConfigError(`ENTRA_API_CREDENTIAL must be ${API_CREDENTIAL_KINDS.join(' or ')}; got "${kind}". Fix it in .env or your shell.`);
+}
+
+function readRedisUrl(env: Env): URL | undefined {
+  const raw = optional(env, 'REDIS_URL');
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL such as redis://localhost:6379; got "${raw.replace(/\/\/[^@/]*@/, '//…@')}". Remove it to keep the token cache in memory.`);
+  }
+  return url;
 }
 
 /**

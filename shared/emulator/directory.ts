@@ -76,7 +76,57 @@ export interface AppRegistration {
   appRoleAssignments?: Record<string, string[]>;
   /** Apps allowed to call this API without a consent prompt (`preAuthorizedApplications`). */
   preAuthorizedClientIds?: string[];
+  /** Federated identity credentials: outside tokens this app accepts as its client assertion. */
+  federatedCredentials?: FederatedCredential[];
 }
+
+/**
+ * A federated identity credential on an app registration (Certificates & secrets → Federated
+ * credentials): Entra ID accepts a token from `issuer` about `subject` for one of `audiences` as
+ * the app's client assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation
+ */
+export interface FederatedCredential {
+  name: string;
+  /** The token issuer, exactly. `tenant` stands for this tenant's own v2.0 issuer (a managed identity's tokens). */
+  issuer: string;
+  /** The `sub` of the token, exactly: for a managed identity, its object (principal) ID. */
+  subject: string;
+  audiences: string[];
+}
+
+/** The audience of tokens a workload exchanges at Entra ID (a federated credential's default). */
+export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+
+/** A user-assigned managed identity of the (emulated) hosting platform. */
+export interface ManagedIdentity {
+  /** What the app names it by (`ENTRA_MANAGED_IDENTITY_CLIENT_ID`). */
+  clientId: string;
+  /** Its service principal's object ID: the `sub` and `oid` of its tokens. */
+  principalId: string;
+  displayName: string;
+}
+
+/** Lesson 5: managed identities the emulated platform can hand tokens for. */
+export const MANAGED_IDENTITIES = {
+  /** Attached to the MCP server, and trusted by the MCP API app through a federated credential. */
+  mcpServer: {
+    clientId: '8a2c4e6f-0b1d-4f3a-9c5e-7d9f1b3a5c70',
+    principalId: 'c5e7a9b1-3d5f-4a7c-9e1b-2f4a6c8e0d93',
+    displayName: 'id-workshop-mcp (user-assigned managed identity)',
+  },
+  /** Another workload's identity, which the MCP API does NOT trust. */
+  reportJob: {
+    clientId: '3b5d7f91-2c4e-4a6b-8d0f-1e3a5c7e9b24',
+    principalId: 'f1a3c5e7-9b2d-4c6e-8a0b-4d6f8a0c2e15',
+    displayName: 'id-report-job (user-assigned managed identity)',
+  },
+} as const satisfies Record<string, ManagedIdentity>;
+
+/**
+ * The value the platform puts in `IDENTITY_HEADER` and expects back in `X-IDENTITY-HEADER`. On App
+ * Service it is a per-instance nonce that guards the local endpoint against SSRF; offline it is fixed.
+ */
+export const OFFLINE_IDENTITY_HEADER = 'offline-identity-header-not-a-secret';
 
 /** The workshop API's Application ID URI offline: exactly the MCP endpoint (see lesson 4). */
 export const API_APP_ID_URI = 'http://localhost:3001/mcp';
@@ -111,6 +161,10 @@ export const APPS = {
       appRoles: ['MCP.Admin', 'Tools.Read.All'],
     },
     preAuthorizedClientIds: ['6d8f0a2c-4e6b-4d8f-b0a2-5c7e9a1b3d47'],
+    // Lesson 5: the server's managed identity may stand in for a secret (no secret needed in production).
+    federatedCredentials: [
+      { name: 'mcp-server-managed-identity', issuer: 'tenant', subject: 'c5e7a9b1-3d5f-4a7c-9e1b-2f4a6c8e0d93', audiences: ['api://AzureADTokenExchange'] },
+    ],
   },
   /** Lesson 4: the pre-registered public client that MCP clients (Inspector, the SDK, VS Code) use. */
   mcpClient: {

@@ -30,6 +30,8 @@ export interface LessonFacts {
   needsGraphBridge: boolean;
   /** Variables the lesson needs with a real tenant (ENTRA_TENANT_ID set), checked before it starts. */
   tenantEnv: readonly string[];
+  /** Offline, `lesson:N` first makes the API's certificate and registers it at the emulator (lesson 5). */
+  offlineCertificate?: boolean;
 }
 
 /** One row per lesson, in learning order. */
@@ -77,8 +79,9 @@ export const LESSON_TABLE: readonly LessonFacts[] = [
     transport: 'http',
     needsEmulator: true,
     needsGraphBridge: true,
-    // Decided with lesson 5 (certificate or federated credential settings).
-    tenantEnv: [],
+    // The credential's own variables depend on ENTRA_API_CREDENTIAL; main.ts names a missing one.
+    tenantEnv: ['ENTRA_API_CLIENT_ID', 'ENTRA_MCP_CLIENT_ID', 'ENTRA_API_CREDENTIAL'],
+    offlineCertificate: true,
   },
 ];
 

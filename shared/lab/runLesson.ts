@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, loadDotEnv, type WorkshopConfig } from '../config.ts';
 import { USERS } from '../emulator/directory.ts';
+import { prepareOfflineCertificate } from '../offline/credentials.ts';
 import { runDemo, type ServerCommand } from './demo.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
 import { findLesson, repoPath, ROOT, type CodeKind, type Lesson } from './lessons.ts';
@@ -72,6 +73,9 @@ export async function runLesson(kind: CodeKind, arg: string | undefined): Promis
         `Port ${config.port} is already in use. Is another npm run lesson:N or solution:N still running? ` +
           'Stop it with Ctrl+C in its terminal, or set PORT in .env (see .env.example).',
       );
+    }
+    if (offline && lesson.offlineCertificate) {
+      for (const line of await prepareOfflineCertificate(config)) say(`  ${dim('offline ')} ${line}`);
     }
     if (offline && lesson.needsEmulator) await run.startEmulator();
     return lesson.transport === 'http' ? await run.http(server) : await run.stdio(server);
