@@ -14,10 +14,14 @@ import { describeGraphError, graphClient } from '../../shared/graph.ts';
 import type { ClientCredential } from './credentials.ts';
 import { oboCachePlugin, type TokenStore } from './tokenCache.ts';
 
-/** Delegated Graph permissions, fully qualified (an unqualified name would mean Graph anyway). */
+/**
+ * Delegated Graph permissions. Unqualified names mean Microsoft Graph, and Entra ID answers with them
+ * in this short form; asking in the same form lets MSAL find the cached token again (it compares the
+ * requested scopes with those of the response: `https://graph.microsoft.com/User.Read` would miss).
+ */
 export const GRAPH_SCOPES = {
-  readProfile: 'https://graph.microsoft.com/User.Read',
-  sendMail: 'https://graph.microsoft.com/Mail.Send',
+  readProfile: 'User.Read',
+  sendMail: 'Mail.Send',
 } as const;
 
 export interface GraphProfile {
@@ -75,7 +79,11 @@ export function createGraphService(config: WorkshopConfig, { credential, tokenSt
   /** A Graph token for the caller, with one scope, obtained with On-Behalf-Of. */
   async function graphTokenFor(auth: AuthInfo, scope: string): Promise<string> {
     try {
-      const result = await msalFor(auth).acquireTokenOnBehalfOf({
+      const msal = msalFor(auth);
+      // MSAL's OBO lookup reads only its in-memory cache; the plugin fills it when the cache is
+      // read through TokenCache. Load the caller's partition first, or every call would miss.
+      await msal.getTokenCache().getAllAccounts();
+      const result = await msal.acquireTokenOnBehalfOf({
         // The incoming token is the user's proof (its `aud` is our API, which OBO requires).
         oboAssertion: auth.token,
         scopes: [scope],

@@ -130,7 +130,8 @@ export async function connectRedisTokenStore(url: URL, log: Logger): Promise<Tok
       return 'OK';
     },
     async close() {
-      if (client.isOpen) await client.close().catch(() => client.destroy());
+      // A clean QUIT when connected; while Redis is down there is nothing to wait for.
+      if (client.isReady) await withTimeout(client.close(), REDIS_TIMEOUT_MS).catch(() => client.destroy());
       else client.destroy();
     },
   };
