@@ -73,5 +73,8 @@ export function requestLogger(logger: Logger): HttpLogger {
     // Health probes every few seconds would drown everything else.
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    // The request keeps pino-http's fields (headers included: that is where an Authorization header
+    // would leak); of the response only the status is worth a line.
+    serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
   });
 }
