@@ -8,8 +8,9 @@ import { exitWithError, readSettings } from '../../shared/startup.ts';
 import { createApp } from './app.ts';
 import { listen, shutDownGracefully } from './lifecycle.ts';
 
-// With a real tenant, a missing credential setting is reported now, not at the first tool call.
-const config = readSettings(({ entra }) => [entra.apiClientId, entra.mcpClientId, entra.apiCredential]);
+// With a real tenant, a missing setting, an App ID URI Entra ID would refuse or a missing credential
+// setting is one clear line now, not a failure at the first sign-in or tool call.
+const config = readSettings(({ entra }) => [entra.apiClientId, entra.mcpClientId, entra.apiAppIdUri, entra.apiCredential]);
 
 // A missing setting, an unusable credential or an unreachable Redis is one clear line, not a stack trace.
 const { app, logger, state, close } = await createApp(config).catch((error: Error) =>
