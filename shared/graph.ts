@@ -37,6 +37,10 @@ export function describeGraphError(error: unknown, permission: string): string {
   if (status === 403) {
     return `Microsoft Graph denied access (${detail}). The app needs the delegated permission ${permission}, consented for you: ask an administrator.`;
   }
+  // Graph's mail API needs an Exchange Online mailbox: https://learn.microsoft.com/graph/api/resources/mail-api-overview
+  if (status === 404 && /^Mailbox/i.test(error.code ?? '')) {
+    return `Microsoft Graph found no mailbox for you (${detail}). Sending mail needs an Exchange Online mailbox: sign in with a user that has one (a Microsoft 365 licence with Exchange Online).`;
+  }
   if (status === 429) return `Microsoft Graph is throttling requests (${detail}). Try again ${when}.`;
   if (status >= 500) return `Microsoft Graph is not available right now (${detail}). Try again ${when}.`;
   return `Microsoft Graph refused the request (${detail}).`;

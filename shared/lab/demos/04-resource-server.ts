@@ -72,7 +72,8 @@ function inspectorHelp({ log, mcpUrl, config }: DemoContext): void {
   log('Sign in as a user from MCP Inspector (npx @modelcontextprotocol/inspector):');
   log(`    Transport Type "Streamable HTTP", URL ${mcpUrl.href}`);
   log(`    Authentication → OAuth 2.0 Flow: Client ID ${config.entra.mcpClientId} (pre-registered: Entra ID has no dynamic registration)`);
-  log(`    Scope: ${scopes}`);
+  // Entra ID issues a refresh token only for offline_access: without it, a new sign-in every hour.
+  log(`    Scope: ${scopes}${config.mode === 'tenant' ? ' offline_access' : ''}`);
   log(`    Connect, then pick ${config.mode === 'offline' ? 'Ada (admin) or Grace on the emulator\'s sign-in page' : 'your account'}; try whoami, my_profile and send_mail.`);
 }
 
