@@ -8,8 +8,9 @@
  * Settings a lesson does not use are never asked for: each one is read when first used, and a missing
  * or malformed one throws a ConfigError whose message names the variable and the fix.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { APPS, MANAGED_IDENTITIES, TENANT_ID } from './emulator/directory.ts';
 
 export class ConfigError extends Error {
@@ -100,13 +101,38 @@ const ENTRA_HOST = 'https://login.microsoftonline.com';
 /**
  * Reads `.env` (if there is one) into `process.env` without overriding variables already set.
  * Call once at start-up, before loadConfig().
+ *
+ * Editors on Windows save text with a byte order mark, and Windows PowerShell 5's `Out-File` and `>`
+ * write UTF-16. Node's own reader would take a UTF-8 BOM into the first variable's name and read a
+ * UTF-16 file as nothing at all, and the lesson would run offline without a word. So the bytes are
+ * decoded here: UTF-8 with or without a BOM, UTF-16 with a BOM; anything else is one clear line.
  */
-export function loadDotEnv(file = path.resolve('.env')): void {
+export function loadDotEnv(file = path.resolve('.env'), env: Env = process.env): void {
   if (!existsSync(file)) return;
+  let variables: NodeJS.Dict<string>;
   try {
-    process.loadEnvFile(file);
+    variables = parseEnv(decodeDotEnv(readFileSync(file), file));
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`Could not read ${file}: ${(error as Error).message}. Fix the file or remove it.`);
+  }
+  for (const [name, value] of Object.entries(variables)) {
+    if (env[name] === undefined && value !== undefined) env[name] = value;
+  }
+}
+
+/** The text of a `.env` file, whatever its byte order mark says. */
+function decodeDotEnv(bytes: Buffer, file: string): string {
+  const resave = 'Save it as UTF-8 (in VS Code: the encoding in the status bar → "Save with Encoding" → UTF-8; in PowerShell: Set-Content -Encoding utf8).';
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  const utf8 = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  // UTF-16 without a byte order mark: every other byte of ASCII text is zero.
+  if (utf8.includes(0)) throw new ConfigError(`${file} is not UTF-8 text (it looks like UTF-16 without a byte order mark). ${resave}`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(utf8);
+  } catch {
+    throw new ConfigError(`${file} is not UTF-8 text. ${resave}`);
   }
 }
 

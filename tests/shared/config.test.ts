@@ -3,8 +3,11 @@
  * lead to login.microsoftonline.com; a missing or malformed variable throws a ConfigError that
  * names the variable and the fix.
  */
-import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../shared/config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, loadDotEnv } from '../../shared/config.ts';
 import { APPS, TENANT_ID } from '../../shared/emulator/directory.ts';
 
 const TENANT_GUID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -147,4 +150,49 @@ describe('malformed settings throw a ConfigError that names the variable', () =>
       expect(error.message, 'the message quotes what it got').toContain(Object.values(env)[0]);
     });
   }
+});
+
+describe('.env files as Windows editors and PowerShell save them', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'lab-dotenv-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  const text = `ENTRA_TENANT_ID=${TENANT_GUID}\r\nPORT=3005\r\n`;
+
+  /** Writes `bytes` as a .env file and loads it into a fresh environment. */
+  function load(name: string, bytes: Buffer, env: Record<string, string | undefined> = {}) {
+    const file = path.join(folder, name);
+    writeFileSync(file, bytes);
+    loadDotEnv(file, env);
+    return env;
+  }
+
+  it('reads UTF-8 with a byte order mark, first variable included', () => {
+    const env = load('bom.env', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+    expect(env.ENTRA_TENANT_ID, 'A UTF-8 BOM must not become part of the first variable\'s name (the lesson would silently run offline).').toBe(TENANT_GUID);
+    expect(env.PORT).toBe('3005');
+  });
+
+  it('reads UTF-16 with a byte order mark (Windows PowerShell 5\'s Out-File), little- and big-endian', () => {
+    const le = load('utf16le.env', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    expect(le, 'A UTF-16LE .env (PowerShell 5: echo … > .env) must be read, not silently ignored.').toMatchObject({ ENTRA_TENANT_ID: TENANT_GUID, PORT: '3005' });
+    const be = Buffer.from(text, 'utf16le').swap16();
+    expect(load('utf16be.env', Buffer.concat([Buffer.from([0xfe, 0xff]), be])), 'UTF-16BE with its BOM').toMatchObject({ ENTRA_TENANT_ID: TENANT_GUID });
+  });
+
+  it('refuses UTF-16 without a byte order mark, and bytes that are not UTF-8, in one line that says how to fix it', () => {
+    for (const [name, bytes, what] of [
+      ['nobom.env', Buffer.from(text, 'utf16le'), 'UTF-16 without a BOM'],
+      ['latin1.env', Buffer.from('ENTRA_WEB_CLIENT_SECRET=caf\xe9\n', 'latin1'), 'Latin-1 bytes'],
+    ] as const) {
+      const error = configError(() => load(name, bytes), what);
+      expect(error.message, `${what}: the error names the file`).toContain(name);
+      expect(error.message, `${what}: the error says how to fix it`).toMatch(/Save it as UTF-8/);
+      expect(error.message.split('\n'), `${what}: one line`).toHaveLength(1);
+    }
+  });
+
+  it('never overrides a variable the shell already set', () => {
+    const env = load('plain.env', Buffer.from(text), { PORT: '4000' });
+    expect(env.PORT, 'the shell\'s PORT wins over .env').toBe('4000');
+    expect(env.ENTRA_TENANT_ID).toBe(TENANT_GUID);
+  });
 });
