@@ -6,9 +6,10 @@
  * OBO: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow
  * MCP: https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#token-passthrough
  */
-import { AuthError, ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
+import { ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { WorkshopConfig } from '../../shared/config.ts';
+import { describeEntraError } from '../../shared/entraErrors.ts';
 import { describeGraphError, graphClient } from '../../shared/graph.ts';
 
 /** Delegated Graph permissions, fully qualified (an unqualified name would mean Graph anyway). */
@@ -58,7 +59,8 @@ export function createGraphService(config: WorkshopConfig): GraphService {
   /** A Graph token for the caller, with one scope, obtained with On-Behalf-Of. */
   async function graphTokenFor(auth: AuthInfo, scope: string): Promise<string> {
     // TODO 4.5: Exchange the caller's token for a Graph token with msal.acquireTokenOnBehalfOf({ oboAssertion, scopes }).
-    // Never return auth.token itself. Turn MSAL's errors into a GraphAccessError that names the error code.
+    // Never return auth.token itself. Turn MSAL's errors into a GraphAccessError with the given
+    // describeEntraError(error, config, scope), which tells "unreachable" from "refused".
     // See README, step 4.5.
     throw new GraphAccessError('TODO 4.5: get a Graph token On-Behalf-Of the caller (README, step 4.5).');
   }

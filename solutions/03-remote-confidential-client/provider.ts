@@ -22,7 +22,9 @@ import {
   InvalidTokenError,
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { AuthError } from '@azure/msal-node';
 import type { WorkshopConfig } from '../../shared/config.ts';
+import { describeEntraError, isUnreachable } from '../../shared/entraErrors.ts';
 import { EntraClient, GRAPH_SCOPES, SignInRequiredError, type EntraSignIn } from './entra.ts';
 import { consentPage, errorPage, sendPage } from './pages.ts';
 import { MemorySessionStore, type SessionStore } from './sessions.ts';
@@ -363,7 +365,13 @@ export class EntraBackedProvider implements OAuthServerProvider {
     if (typeof sessionId !== 'string') throw new SignInRequiredError('This request carries no session. Sign in again.');
     const inFlight = this.renewing.get(sessionId);
     if (inFlight) return inFlight;
-    const pending = this.renewGraphToken(sessionId).finally(() => this.renewing.delete(sessionId));
+    const pending = this.renewGraphToken(sessionId)
+      .catch((error: unknown) => {
+        // MSAL says "network_error: Network request failed: fetch failed"; the person needs the cause in words.
+        if (error instanceof AuthError || isUnreachable(error)) throw new Error(describeEntraError(error, this.config), { cause: error });
+        throw error;
+      })
+      .finally(() => this.renewing.delete(sessionId));
     this.renewing.set(sessionId, pending);
     return pending;
   }

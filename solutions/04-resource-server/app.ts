@@ -6,6 +6,7 @@
  * MCP authorization: https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
 import type { Express, Request, RequestHandler, Response } from 'express';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
@@ -15,8 +16,11 @@ import type { WorkshopConfig } from '../../shared/config.ts';
 import { createGraphService, type GraphService } from './graph.ts';
 import { supportedScopes, toolPermissionGate } from './scopes.ts';
 import { createMcpServer } from './tools.ts';
-import { createEntraVerifier } from './verifier.ts';
+import { createEntraVerifier, SigningKeysUnavailableError } from './verifier.ts';
 import { withVerifiedTokenCache } from './verifiedTokens.ts';
+
+/** How long a client should wait before it tries again while the tenant's signing keys are out of reach. */
+const KEYS_RETRY_AFTER_SECONDS = 30;
 
 /** Browser origins allowed to call `/mcp`: our own, and MCP Inspector's default. */
 const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
@@ -36,6 +40,7 @@ export async function createApp(config: WorkshopConfig): Promise<Express> {
   // Host check (DNS rebinding) and JSON parsing. The Origin check below is ours: v1 has none.
   const app = createMcpExpressApp({ allowedHosts: allowedHostnames(config) });
   const originCheck = allowedOriginsOnly([config.baseUrl.origin, ...INSPECTOR_ORIGINS]);
+  const keysCheck = signingKeysReachable(verifier);
 
   // RFC 9728: GET /.well-known/oauth-protected-resource/mcp tells clients which authorization
   // server issues tokens for this resource. `resource` must equal the App ID URI exactly, which is
@@ -53,9 +58,9 @@ export async function createApp(config: WorkshopConfig): Promise<Express> {
   const gate = toolPermissionGate({ appIdUri, resourceMetadataUrl });
 
   app.options('/mcp', originCheck);
-  app.post('/mcp', originCheck, bearer, gate, mcpHandler(graph));
-  app.get('/mcp', originCheck, bearer, methodNotAllowed);
-  app.delete('/mcp', originCheck, bearer, methodNotAllowed);
+  app.post('/mcp', originCheck, keysCheck, bearer, gate, mcpHandler(graph));
+  app.get('/mcp', originCheck, keysCheck, bearer, methodNotAllowed);
+  app.delete('/mcp', originCheck, keysCheck, bearer, methodNotAllowed);
   return app;
 }
 
@@ -98,6 +103,32 @@ function mcpHandler(graph: GraphService): RequestHandler {
       console.error('MCP request failed:', (error as Error).message);
       if (!res.headersSent) res.status(500).json(jsonRpcError(-32603, 'Internal server error'));
     }
+  };
+}
+
+/**
+ * Checks the token once before requireBearerAuth, only to catch the one failure that is not the
+ * token's fault: the tenant's signing keys could not be fetched. requireBearerAuth would answer a 401
+ * (or a 500), and a client that gets a 401 throws its token away and signs in again, which cannot
+ * help. 503 with Retry-After means "temporary: keep your token and try again later" (RFC 9110
+ * §15.6.4), while RFC 6750 §3.1 keeps 401 invalid_token for tokens that are expired, revoked,
+ * malformed or otherwise invalid. The request is still refused (fail closed). A good token's result
+ * is cached (verifiedTokens.ts), so requireBearerAuth's own check right after is a lookup.
+ */
+function signingKeysReachable(verifier: OAuthTokenVerifier): RequestHandler {
+  return async (req, res, next) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (token) {
+      try {
+        await verifier.verifyAccessToken(token);
+      } catch (error) {
+        if (error instanceof SigningKeysUnavailableError) {
+          res.status(503).set('Retry-After', String(KEYS_RETRY_AFTER_SECONDS)).json(jsonRpcError(-32000, error.message));
+          return;
+        }
+      }
+    }
+    next();
   };
 }
 

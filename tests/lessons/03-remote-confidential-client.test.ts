@@ -469,6 +469,32 @@ describe('lesson 3: Graph failures become tool errors a person can act on', () =
   });
 });
 
+describe('lesson 3: Entra ID out of reach', () => {
+  it('a tool call that must renew the Entra token says Entra ID could not be reached, keeps the session, and works once it can', async () => {
+    // Entra tokens that expire within MSAL's renewal window: every call goes to Entra ID's token endpoint.
+    emulator.settings.accessTokenLifetimeSeconds = 60;
+    const h = await start();
+    const { mcp, oauth } = await signInWithSdkClient(h, 'ada');
+    network.use(http.post(emulator.tokenEndpoint, () => HttpResponse.error()));
+    const result = (await mcp.callTool({ name: TOOL, arguments: {} }).catch((error: unknown) => {
+      throw new Error(`With Entra ID out of reach, ${TOOL} should answer with an error result; the call failed: ${firstLine(error)}. See ${at('TODO 3.10', 'tools')}.`);
+    })) as CallToolResult;
+    const text = resultText(result);
+    expect(result.isError, `With Entra ID out of reach, ${TOOL} should return an error result; it answered: ${text.slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
+    expect(
+      text,
+      `The error should name the cause, that Entra ID could not be reached; it said: ${text}. Let errors other than SignInRequiredError through in ${at('TODO 3.10', 'tools')} ` +
+        `(graphTokenFor in ${FILES.provider} words them), and rethrow MSAL's errors in graphToken (${at('TODO 3.9', 'entra')}).`,
+    ).toMatch(/could not reach Entra ID/i);
+    expect(text, `A tool error is for a person, not MSAL's raw "network_error: Network request failed"; it said: ${text}.`).not.toMatch(/network_error|additionalErrorInfo/);
+    expect(text, `A network failure is not a reason to sign in again; it said: ${text}. Only InteractionRequiredAuthError and invalid_grant become SignInRequiredError (${at('TODO 3.9', 'entra')}).`).not.toMatch(/sign in again/i);
+    expect(text, 'A tool error must never show a token.').not.toContain(oauth.tokens()!.access_token);
+
+    network.resetHandlers();
+    expect((await profileOf(mcp)).displayName, `Once Entra ID answers again, the same session should work: a network failure must not end it (${at('TODO 3.9', 'provider')}).`).toBe('Ada Lovelace');
+  });
+});
+
 describe('lesson 3: attacks on the flow fail, and never redirect to an unregistered address', () => {
   it('a tampered state, or the right state in another browser, is refused at /auth/callback without a redirect', async () => {
     const h = await start();

@@ -326,10 +326,30 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
       expect(oboGrants(), `${name} led to an On-Behalf-Of request at Entra ID. See ${todo}.`).toBe(oboBefore);
     });
 
-    it('answers 401, not a 5xx, when the tenant\'s signing keys cannot be fetched', async () => {
-      network.use(http.get(config.entra.jwksUri, () => HttpResponse.error()));
-      const reply = await callTool(await userToken(), 'whoami');
-      expect(reply.status, `With the JWKS unreachable, nothing proves the token valid: refuse it with 401 (fail closed), and never answer 5xx. ${whyNotRefused(reply, TODO.verify)}`).toBe(401);
+    it('answers 503 with Retry-After, not 401, while the tenant\'s signing keys cannot be fetched, and takes the same token once they can', async () => {
+      const token = await userToken();
+      // A fresh server whose JWKS is out of reach: no answer at all, then an error page instead of a key set.
+      for (const [outage, answer] of [
+        ['no answer from the JWKS endpoint', () => HttpResponse.error()],
+        ['HTTP 500 from the JWKS endpoint', () => HttpResponse.text('upstream error', { status: 500 })],
+      ] as const) {
+        network.use(http.get(config.entra.jwksUri, answer, { once: true }));
+        const oboBefore = oboGrants();
+        const reply = await callTool(token, 'whoami');
+        const why =
+          reply.status === 401
+            ? 'A 401 tells the client its token is bad, so it throws a good token away and signs in again, which cannot help. RFC 6750 §3.1 keeps 401 invalid_token for tokens that are expired, revoked, malformed or invalid; ' +
+              `this one could not be checked at all. jwtVerify's failure must become rejection(error), which gives SigningKeysUnavailableError here (${TODO.verify}), and keysCheck must stay before bearer on every /mcp route (${TODO.prm}).`
+            : whyNotRefused(reply, TODO.verify);
+        expect(reply.status, `With ${outage}, nothing can prove the token valid or invalid: refuse the request (fail closed) with 503 "try again later" (RFC 9110 §15.6.4); it got ${shown(reply)}. ${why}`).toBe(503);
+        expect(Number(reply.headers.get('retry-after')), `The 503 should say when to try again (Retry-After, in seconds); it said "${reply.headers.get('retry-after')}". Keep keysCheck from app.ts in front of bearer (${TODO.prm}).`).toBeGreaterThan(0);
+        expect(reply.rpc?.result, `With ${outage} the request must never reach a tool, yet a tool answered: ${toolText(reply)}.`).toBeUndefined();
+        expect(graph.calls, `With ${outage} the request led to a call to Microsoft Graph.`).toHaveLength(0);
+        expect(oboGrants(), `With ${outage} the request led to an On-Behalf-Of request at Entra ID.`).toBe(oboBefore);
+        expect(reply.text, 'The 503 must never show the token.').not.toContain(token);
+      }
+      const recovered = await callTool(token, 'whoami');
+      expectToolSuccess(recovered, 'The same token once the JWKS answers again', TODO.verify);
     });
   });
 
@@ -414,6 +434,19 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
       expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${unavailable.text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
       await callWhileGraphFails(incoming, 'my_profile', 500);
       expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
+    });
+
+    it('Entra ID out of reach during On-Behalf-Of becomes a tool error that says so, not a missing permission', async () => {
+      const incoming = await userToken('grace', ['tools.read']);
+      network.use(http.post(emulator.tokenEndpoint, () => HttpResponse.error()));
+      const reply = await callTool(incoming, 'my_profile', {}, AbortSignal.timeout(PROMPT_MS * 3));
+      const text = toolText(reply);
+      expect(reply.status, `An unreachable Entra ID is the tool's problem, not the protocol's: expected HTTP 200 with an error result, got ${shown(reply)}. See ${TODO.obo}.`).toBe(200);
+      expect(reply.rpc?.result?.isError, `With Entra ID unreachable, my_profile should return isError: true; it answered: ${text.slice(0, 160)}. See ${TODO.obo}.`).toBe(true);
+      expect(text, `The tool error should name the cause, that Entra ID could not be reached; it said: ${text}. Use the given describeEntraError(error, config, scope) from shared/entraErrors.ts (${TODO.obo}).`).toMatch(/could not reach Entra ID/i);
+      expect(text, `The cause is the network, not a permission: the error must not send the person to the app's permissions; it said: ${text}. See ${TODO.obo}.`).not.toMatch(/permission|consent/i);
+      expect(text, `A tool error is for a person, not MSAL's raw "network_error: Network request failed"; it said: ${text}. See ${TODO.obo}.`).not.toMatch(/network_error|additionalErrorInfo/);
+      expect(text, 'A tool error must never show a token.').not.toContain(incoming);
     });
 
     it('Graph throttling (429 with Retry-After) is answered at once with when to retry, and the next call works', async () => {
