@@ -40,6 +40,9 @@ export async function startLab(): Promise<Lab> {
     EMULATOR_URL: emulator.url.origin,
     EMULATOR_PORT: '',
     LAB_STATE_DIR: stateDir,
+    // vitest sets BASE_URL=/ (Vite's base path) in the workers; here it would be the lessons' public URL.
+    BASE_URL: '',
+    PORT: '',
   };
   return {
     emulatorUrl: emulator.url,
@@ -64,7 +67,7 @@ export async function startSolution(lab: Lab, lessonNumber: number, port: number
   const lesson = findLesson(String(lessonNumber));
   const preload = lesson.needsGraphBridge ? [GRAPH_BRIDGE] : [];
   const child: ChildProcess = spawnNode(tsNodeArgs(path.join(lesson.solutionDir, 'main.ts'), preload), {
-    env: { ...lab.env, PORT: String(port), BASE_URL: '' },
+    env: { ...lab.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

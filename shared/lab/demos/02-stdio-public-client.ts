@@ -109,28 +109,51 @@ function printProfile(text: string): void {
   }
 }
 
+/** One MCP server entry in a client's configuration: what the client runs, and with which variables. */
+export interface StdioServerConfig {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
 /**
- * How to connect Inspector, VS Code and Claude Desktop to this server. Absolute paths and explicit
- * `env`, because those clients start the server from a working directory of their own.
+ * The server entries `npm run lesson:2` prints for Inspector, VS Code and Claude Desktop: offline
+ * (Graph bridge preloaded, this emulator) and with a tenant. Absolute paths and explicit `env`, because
+ * those clients start the server from a working directory of their own. The e2e suite starts lesson 2
+ * from the offline entry, exactly as printed.
  */
-function printClientConfigs(ctx: DemoContext): void {
+export function clientConfigs(ctx: Pick<DemoContext, 'server' | 'config'>): { offline: StdioServerConfig; tenant: StdioServerConfig } {
   const entry = ctx.server.args.at(-1)!;
   const tsx = ctx.server.args[ctx.server.args.indexOf('--import') + 1]!;
   const bridge = pathToFileURL(GRAPH_BRIDGE).href;
   const stateDir = ctx.config.stateDir;
-  const offline = {
-    command: ctx.server.command,
-    args: ['--import', tsx, '--import', bridge, entry],
-    env: { LAB_STATE_DIR: stateDir, EMULATOR_URL: ctx.config.emulatorUrl.origin },
-  };
   const tenantId = ctx.config.mode === 'tenant' ? ctx.config.entra.tenantId : '<your Directory (tenant) ID>';
-  const clientId = ctx.config.mode === 'tenant' ? safe(() => ctx.config.entra.publicClientId) : '<your Application (client) ID>';
-  const tenant = {
-    command: ctx.server.command,
-    args: ['--import', tsx, entry],
-    env: { LAB_STATE_DIR: stateDir, ENTRA_TENANT_ID: tenantId, ENTRA_PUBLIC_CLIENT_ID: clientId ?? '<your Application (client) ID>' },
+  const clientId = ctx.config.mode === 'tenant' ? safe(() => ctx.config.entra.publicClientId) : undefined;
+  return {
+    offline: {
+      command: ctx.server.command,
+      args: ['--import', tsx, '--import', bridge, entry],
+      env: { LAB_STATE_DIR: stateDir, EMULATOR_URL: ctx.config.emulatorUrl.origin },
+    },
+    tenant: {
+      command: ctx.server.command,
+      args: ['--import', tsx, entry],
+      env: { LAB_STATE_DIR: stateDir, ENTRA_TENANT_ID: tenantId, ENTRA_PUBLIC_CLIENT_ID: clientId ?? '<your Application (client) ID>' },
+    },
   };
+}
 
+/** VS Code's `.vscode/mcp.json` and Claude Desktop's `claude_desktop_config.json` for one server entry. */
+export function vscodeConfig(server: StdioServerConfig): unknown {
+  return { servers: { [SERVER_NAME]: { type: 'stdio', ...server } } };
+}
+export function claudeDesktopConfig(server: StdioServerConfig): { mcpServers: Record<string, StdioServerConfig> } {
+  return { mcpServers: { [SERVER_NAME]: server } };
+}
+
+/** How to connect Inspector, VS Code and Claude Desktop to this server. */
+function printClientConfigs(ctx: DemoContext): void {
+  const { offline, tenant } = clientConfigs(ctx);
   say();
   say(bold('Connect your own MCP client to this server'));
   say(dim('  Offline, the emulator must be running while you do: keep this command running, or start it with npm run emulator.'));
@@ -144,9 +167,9 @@ function printClientConfigs(ctx: DemoContext): void {
     const envFlags = Object.entries(server.env).map(([name, value]) => `-e ${name}=${shellQuote(value)}`);
     say(`    npx @modelcontextprotocol/inspector ${envFlags.join(' ')} -- ${[server.command, ...server.args].map(shellQuote).join(' ')}`);
     say(`  ${dim('VS Code, .vscode/mcp.json:')}`);
-    printJson({ servers: { [SERVER_NAME]: { type: 'stdio', ...server } } });
+    printJson(vscodeConfig(server));
     say(`  ${dim('Claude Desktop, claude_desktop_config.json (Settings → Developer → Edit Config):')}`);
-    printJson({ mcpServers: { [SERVER_NAME]: server } });
+    printJson(claudeDesktopConfig(server));
   }
 }
 
