@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { APPS, MANAGED_IDENTITIES, TENANT_ID } from './emulator/directory.ts';
+import { ENTRA_HOST, tenantEndpoints } from './emulator/endpoints.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -96,7 +97,6 @@ const API_CREDENTIAL_KINDS = ['certificate', 'managed-identity'] as const;
 type Env = Record<string, string | undefined>;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ENTRA_HOST = 'https://login.microsoftonline.com';
 
 /**
  * Reads `.env` (if there is one) into `process.env` without overriding variables already set.
@@ -165,13 +165,13 @@ function tenantSettings(env: Env, tenantId: string, mcpUrl: URL): EntraSettings 
         'Copy it from the app registration\'s Overview page in the Entra admin center, or remove it to work offline.',
     );
   }
-  const issuer = `${ENTRA_HOST}/${tenantId}/v2.0`;
+  const endpoints = tenantEndpoints(ENTRA_HOST, tenantId);
   return {
     tenantId,
-    issuer,
-    openIdConfigurationUrl: `${issuer}/.well-known/openid-configuration`,
-    jwksUri: `${ENTRA_HOST}/${tenantId}/discovery/v2.0/keys`,
-    msal: { authority: `${ENTRA_HOST}/${tenantId}` },
+    issuer: endpoints.issuer,
+    openIdConfigurationUrl: endpoints.openIdConfiguration,
+    jwksUri: endpoints.jwks,
+    msal: { authority: endpoints.authority },
     get publicClientId() {
       return requiredGuid(env, 'ENTRA_PUBLIC_CLIENT_ID', 'the Application (client) ID of lesson 2\'s app registration');
     },
@@ -227,13 +227,12 @@ function tenantAppIdUri(env: Env, mcpUrl: URL): string {
 }
 
 function offlineSettings(env: Env, emulatorUrl: URL, mcpUrl: URL, stateDir: string): EntraSettings {
-  const tenantBase = new URL(`/${TENANT_ID}`, emulatorUrl).href;
-  const issuer = `${tenantBase}/v2.0`;
+  const endpoints = tenantEndpoints(emulatorUrl, TENANT_ID);
   return {
     tenantId: TENANT_ID,
-    issuer,
-    openIdConfigurationUrl: `${issuer}/.well-known/openid-configuration`,
-    jwksUri: `${tenantBase}/discovery/v2.0/keys`,
+    issuer: endpoints.issuer,
+    openIdConfigurationUrl: endpoints.openIdConfiguration,
+    jwksUri: endpoints.jwks,
     msal: offlineMsalAuthority(emulatorUrl),
     publicClientId: APPS.publicClient.clientId,
     webClientId: APPS.webApp.clientId,
@@ -314,17 +313,17 @@ function readRedisUrl(env: Env): URL | undefined {
  * emulator's endpoints as `authorityMetadata`, so MSAL never looks anything up on the internet.
  */
 function offlineMsalAuthority(emulatorUrl: URL): MsalAuthorityOptions {
-  const tenantBase = new URL(`/${TENANT_ID}`, emulatorUrl).href;
+  const emulator = tenantEndpoints(emulatorUrl, TENANT_ID);
   const authorityMetadata = {
-    issuer: `${tenantBase}/v2.0`,
-    authorization_endpoint: `${tenantBase}/oauth2/v2.0/authorize`,
-    token_endpoint: `${tenantBase}/oauth2/v2.0/token`,
-    device_authorization_endpoint: `${tenantBase}/oauth2/v2.0/devicecode`,
-    end_session_endpoint: `${tenantBase}/oauth2/v2.0/logout`,
-    jwks_uri: `${tenantBase}/discovery/v2.0/keys`,
+    issuer: emulator.issuer,
+    authorization_endpoint: emulator.authorize,
+    token_endpoint: emulator.token,
+    device_authorization_endpoint: emulator.deviceCode,
+    end_session_endpoint: emulator.logout,
+    jwks_uri: emulator.jwks,
   };
   const cloudDiscoveryMetadata = {
-    tenant_discovery_endpoint: `${tenantBase}/v2.0/.well-known/openid-configuration`,
+    tenant_discovery_endpoint: emulator.openIdConfiguration,
     'api-version': '1.1',
     metadata: [
       {
@@ -335,8 +334,8 @@ function offlineMsalAuthority(emulatorUrl: URL): MsalAuthorityOptions {
     ],
   };
   return {
-    authority: `${ENTRA_HOST}/${TENANT_ID}`,
-    knownAuthorities: ['login.microsoftonline.com'],
+    authority: tenantEndpoints(ENTRA_HOST, TENANT_ID).authority,
+    knownAuthorities: [new URL(ENTRA_HOST).host],
     authorityMetadata: JSON.stringify(authorityMetadata),
     cloudDiscoveryMetadata: JSON.stringify(cloudDiscoveryMetadata),
   };

@@ -198,6 +198,18 @@ export const APPS = {
 
 export type AppName = keyof typeof APPS;
 
+/** Every app registration of the tenant, in {@link APPS} order. */
+export const ALL_APPS: readonly AppRegistration[] = Object.values(APPS);
+
+/**
+ * The app registration with this client ID.
+ *
+ * @param clientId A client ID as a request sent it; `null`, `undefined` and `''` find nothing.
+ */
+export function findApp(clientId: string | null | undefined): AppRegistration | undefined {
+  return clientId ? ALL_APPS.find((app) => app.clientId === clientId) : undefined;
+}
+
 export function findUser(idOrName: string): TestUser | undefined {
   const wanted = idOrName.toLowerCase();
   return USERS.find(

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, findUser, type TestUser } from './directory.ts';
 import type { EntraEmulator } from './entra.ts';
+import { EventStream } from './events.ts';
 
 export interface GraphMail {
   id: string;
@@ -48,8 +49,16 @@ class GraphError extends Error {
   }
 }
 
+/** The Graph fake sent a mail (`POST /v1.0/me/sendMail`). */
+export interface MailSentEvent {
+  code: 'mail-sent';
+  mail: GraphMail;
+}
+
 export class GraphFake {
   readonly outbox: GraphMail[] = [];
+  /** Mails as they are sent, for the learner's console (see server.ts). Subscribe with `on()`. */
+  readonly events = new EventStream<MailSentEvent>();
   readonly calls: GraphCall[] = [];
   private failures: Array<Required<Pick<InjectedFailure, 'status' | 'times'>> & { retryAfterSeconds?: number }> = [];
 
@@ -98,7 +107,9 @@ export class GraphFake {
     if (path === '/v1.0/me/sendMail' && request.method === 'POST') {
       requireScope(claims, ['Mail.Send']);
       const user = meUser(claims);
-      this.outbox.push(parseMail(await request.text(), user));
+      const mail = parseMail(await request.text(), user);
+      this.outbox.push(mail);
+      this.events.emit({ code: 'mail-sent', mail });
       return new Response(null, { status: 202 });
     }
     throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').pop()}'. This fake serves GET /v1.0/me and POST /v1.0/me/sendMail.`);

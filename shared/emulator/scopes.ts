@@ -3,7 +3,7 @@
  * one resource per request, unqualified names belong to `resource` if given and to Microsoft Graph
  * otherwise, and `resource` (RFC 8707) must be one of the resource's Application ID URIs.
  */
-import { APPS, GRAPH_APP_ID, type AppRegistration } from './directory.ts';
+import { ALL_APPS, GRAPH_APP_ID, type AppRegistration } from './directory.ts';
 import { Errors } from './errors.ts';
 
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -19,8 +19,6 @@ export interface ResolvedScopes {
   /** The identifier the client used for the resource (`api://…`, the URL, or the client ID). */
   identifier: string;
 }
-
-const ALL_APPS: AppRegistration[] = Object.values(APPS);
 
 /** Finds an app by client ID, `api://{clientId}`, or an Application ID URI. */
 export function findResource(identifier: string): AppRegistration | undefined {

@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { createEntraEmulator, type EntraEmulator } from './entra.ts';
+import { createEntraEmulator, type EmulatorEvent, type EntraEmulator } from './entra.ts';
+import type { Unsubscribe } from './events.ts';
 import { GraphFake } from './graph.ts';
 import { loadOrCreateKeySet } from './keys.ts';
 import { EmulatorStore } from './store.ts';
@@ -24,7 +25,7 @@ export interface EmulatorServerOptions {
   /** Serve an existing emulator (tests); otherwise one is made. */
   emulator?: EntraEmulator;
   graph?: GraphFake;
-  /** Called with one line per sign-in, token and mail, for the learner's console. */
+  /** Called with one line per sign-in, token, refusal and mail, for the learner's console (see {@link followEvents}). */
   onEvent?: (line: string) => void;
 }
 
@@ -46,8 +47,9 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
 
   const emulator = options.emulator ?? (await persistentEmulator(url, options.stateDir));
   const graph = options.graph ?? new GraphFake(emulator);
+  const unfollow = options.onEvent ? followEvents(emulator, graph, options.onEvent) : () => {};
   server.on('request', (req, res) => {
-    void serve(req, res, url, emulator, graph, options.onEvent);
+    void serve(req, res, url, emulator, graph);
   });
   return {
     url,
@@ -55,6 +57,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
     graph,
     close: () =>
       new Promise((resolve) => {
+        unfollow();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -80,21 +83,11 @@ async function serve(
   origin: URL,
   emulator: EntraEmulator,
   graph: GraphFake,
-  onEvent?: (line: string) => void,
 ): Promise<void> {
   try {
     const request = toWebRequest(req, origin);
     const isGraph = new URL(request.url).pathname.startsWith('/graph/');
-    const eventsBefore = emulator.events.length;
-    const mailsBefore = graph.outbox.length;
     const response = isGraph ? await graph.handle(request) : await emulator.handle(request);
-    if (onEvent) {
-      for (const event of emulator.events.slice(eventsBefore)) {
-        // A device-code client polls every few seconds while it waits: not news worth a line.
-        if (!event.error?.startsWith('AADSTS70016')) onEvent(describeEvent(event));
-      }
-      for (const mail of graph.outbox.slice(mailsBefore)) onEvent(`mail sent by ${mail.from} to ${mail.to.join(', ')}: "${mail.subject}"`);
-    }
     res.statusCode = response.status;
     response.headers.forEach((value, name) => {
       if (name !== 'set-cookie') res.setHeader(name, value);
@@ -123,9 +116,41 @@ function toWebRequest(req: IncomingMessage, origin: URL): Request {
   } as RequestInit);
 }
 
-function describeEvent(event: { type: string; grant?: string; clientId?: string; user?: string; error?: string }): string {
-  if (event.type === 'error') return `refused: ${event.error}`;
-  if (event.type === 'sign-in') return `${event.user} signed in (client ${event.clientId})`;
-  if (event.type === 'device-code') return `device code issued (client ${event.clientId})`;
-  return `token issued: ${event.grant}${event.user ? ` for ${event.user}` : ''} (client ${event.clientId})`;
+/** AADSTS70016, authorization pending: a device-code client polls every few seconds while it waits. */
+const STILL_WAITING = 70016;
+
+/**
+ * The learner's console: one line per sign-in, issued token, device code, refusal and mail, printed
+ * as each happens, for as long as the emulator runs. Device-code polls that are still waiting are
+ * not news worth a line.
+ *
+ * @param print Receives each line, without a trailing newline.
+ * @returns Stops following.
+ *
+ * @example
+ * ```ts
+ * const stop = followEvents(emulator, graph, (line) => console.log(`emulator › ${line}`));
+ * ```
+ */
+export function followEvents(emulator: EntraEmulator, graph: GraphFake, print: (line: string) => void): Unsubscribe {
+  const unsubscribes = [
+    emulator.events.on((event) => {
+      if (event.code !== 'request-refused' || event.aadsts !== STILL_WAITING) print(describeEvent(event));
+    }),
+    graph.events.on(({ mail }) => print(`mail sent by ${mail.from} to ${mail.to.join(', ')}: "${mail.subject}"`)),
+  ];
+  return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+}
+
+function describeEvent(event: EmulatorEvent): string {
+  switch (event.code) {
+    case 'request-refused':
+      return `refused: ${event.message}`;
+    case 'signed-in':
+      return `${event.user} signed in (client ${event.clientId})`;
+    case 'device-code-issued':
+      return `device code issued (client ${event.clientId})`;
+    case 'token-issued':
+      return `token issued: ${event.grant}${event.user ? ` for ${event.user}` : ''} (client ${event.clientId})`;
+  }
 }

@@ -12,6 +12,16 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, type AppRegistration, type TestUser } from './directory.ts';
 import type { SigningKey } from './keys.ts';
 
+/**
+ * How the client authenticated at the token endpoint, as Entra writes it into `azpacr` (v2.0) and
+ * `appidacr` (v1.0) tokens: `0` a public client (no credential), `1` a client secret, `2` a certificate
+ * (a signed client assertion).
+ */
+export const ClientAuthMethod = { none: 0, secret: 1, certificate: 2 } as const;
+
+/** One of the {@link ClientAuthMethod} values: `0`, `1` or `2`. */
+export type ClientAuthMethod = (typeof ClientAuthMethod)[keyof typeof ClientAuthMethod];
+
 export interface TokenContext {
   issuer: string;
   tenantId: string;
@@ -29,8 +39,8 @@ export interface AccessTokenRequest {
   scopes: string[];
   /** App roles (`roles`). */
   roles: string[];
-  /** How the client authenticated: 0 public, 1 secret, 2 certificate (`azpacr`). */
-  clientAuthMethod: 0 | 1 | 2;
+  /** How the client authenticated (`azpacr`). */
+  clientAuthMethod: ClientAuthMethod;
 }
 
 /** A stable per-app object ID for an app's service principal (the `oid` of app-only tokens). */

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { WorkshopConfig } from '../config.ts';
-import { TENANT_ID } from '../emulator/directory.ts';
+import { tenantEndpoints } from '../emulator/endpoints.ts';
 import { ROOT } from './lessons.ts';
 import { LabError } from './output.ts';
 import { portAcceptsConnections } from './processes.ts';
@@ -44,7 +44,7 @@ export function emulatorPort(config: WorkshopConfig, env: NodeJS.ProcessEnv = pr
 
 /** Whether the emulator answers at config.emulatorUrl (its tenant's OpenID configuration). */
 async function emulatorAnswers(config: WorkshopConfig): Promise<boolean> {
-  const discovery = new URL(`/${TENANT_ID}/v2.0/.well-known/openid-configuration`, config.emulatorUrl);
+  const discovery = tenantEndpoints(config.emulatorUrl).openIdConfiguration;
   try {
     const response = await fetch(discovery, { signal: AbortSignal.timeout(1500) });
     if (!response.ok) return false;

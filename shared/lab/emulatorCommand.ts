@@ -3,6 +3,7 @@
  * lesson's server by hand. `npm run lesson:N` starts it by itself when a lesson needs it.
  */
 import { APPS, TENANT_DOMAIN, TENANT_ID, USERS } from '../emulator/directory.ts';
+import { tenantEndpoints } from '../emulator/endpoints.ts';
 import { startEmulator } from './emulator.ts';
 import { bold, dim, green, npmRun, say, sayNext, yellow } from './output.ts';
 import { listenForStop } from './processes.ts';
@@ -15,7 +16,7 @@ export async function emulatorCommand(): Promise<number> {
     const emulator = await startEmulator(config, { allowReuse: false, onEvent: (line) => say(`  ${dim('emulator ›')} ${line}`) });
     say(green(`✔ Entra ID emulator listening at ${emulator.url.origin}`));
     say(`  ${dim('tenant  ')} ${TENANT_DOMAIN} (${TENANT_ID})`);
-    say(`  ${dim('issuer  ')} ${new URL(`/${TENANT_ID}/v2.0`, emulator.url).href}`);
+    say(`  ${dim('issuer  ')} ${tenantEndpoints(emulator.url).issuer}`);
     say(`  ${dim('state   ')} ${config.stateDir}`);
     say();
     say(bold('Test users (pick one on the sign-in page; no password):'));

@@ -16,10 +16,11 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
+import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { startEmulatorServer, type RunningEmulator } from '../../shared/emulator/server.ts';
 import { isolatedEnv, nonProtocolLines, StdioChild, type JsonRpcResponse } from '../support/02-stdio-public-client.ts';
 import { approveDeviceCode, signIn } from '../support/browser.ts';
-import { emulator, graph, offlineConfig } from '../support/lab.ts';
+import { emulator, graph, offlineConfig, recordEvents } from '../support/lab.ts';
 import { resultText } from '../support/mcp.ts';
 import { network } from '../support/network.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
@@ -170,23 +171,17 @@ async function callProfile(client: Client, timeoutMs = 10_000): Promise<{ isErro
 
 // ---------------------------------------------------------------- what the emulator saw
 
-const count = (predicate: (e: (typeof emulator.events)[number]) => boolean) =>
-  emulator.events.filter((e) => e.clientId === PUBLIC_CLIENT && predicate(e)).length;
-
-/** Counters of the public client's traffic, read now; `since(before)` gives what happened in between. */
-function counters() {
+/** Counts the public client's traffic among events recorded with recordEvents() (sign-ins, redemptions…). */
+function tally(events: readonly EmulatorEvent[]) {
+  const count = (predicate: (event: EmulatorEvent) => boolean) =>
+    events.filter((event) => 'clientId' in event && event.clientId === PUBLIC_CLIENT && predicate(event)).length;
   return {
-    signIns: count((e) => e.type === 'sign-in'),
-    codesRedeemed: count((e) => e.type === 'token' && e.grant === 'authorization_code'),
-    refreshes: count((e) => e.type === 'token' && e.grant === 'refresh_token'),
-    deviceCodes: count((e) => e.type === 'device-code'),
-    revokedRefusals: emulator.events.filter((e) => e.type === 'error' && /AADSTS50173/.test(e.error ?? '')).length,
+    signIns: count((event) => event.code === 'signed-in'),
+    codesRedeemed: count((event) => event.code === 'token-issued' && event.grant === 'authorization_code'),
+    refreshes: count((event) => event.code === 'token-issued' && event.grant === 'refresh_token'),
+    deviceCodes: count((event) => event.code === 'device-code-issued'),
+    revokedRefusals: events.filter((event) => event.code === 'request-refused' && event.aadsts === 50173).length,
   };
-}
-type Counters = ReturnType<typeof counters>;
-function since(before: Counters): Counters {
-  const now = counters();
-  return Object.fromEntries(Object.entries(now).map(([key, value]) => [key, value - before[key as keyof Counters]])) as Counters;
 }
 
 // ---------------------------------------------------------------- small helpers
@@ -231,10 +226,10 @@ const noStackTrace = (text: string) => !/\n\s+at .+:\d+:\d+/.test(text);
 describe('lesson 2: AuthenticationService signs the user in with a public client', () => {
   it('acquireToken() signs the user in once, in the browser, and returns an access token for Microsoft Graph', async () => {
     const h = await newService({ user: 'ada' });
-    const before = counters();
+    const seen = recordEvents();
     const token = await acquire(h, 'sign Ada in (no account is cached yet) and return an access token', 'TODO 2.4');
     expect(h.opened, `The first acquireToken() has no cached account, so it should open the browser exactly once (acquireTokenInteractive with openBrowser). See ${at('TODO 2.4')}.`).toHaveLength(1);
-    expect(since(before).codesRedeemed, `Signing in should redeem exactly one authorization code. See ${at('TODO 2.4')}.`).toBe(1);
+    expect(tally(seen).codesRedeemed, `Signing in should redeem exactly one authorization code. See ${at('TODO 2.4')}.`).toBe(1);
     const c = claims(token, 'TODO 2.3');
     expect(c.aud, `The access token is for Microsoft Graph: request the scope User.Read (its aud is https://graph.microsoft.com). See ${at('TODO 2.4')}.`).toBe('https://graph.microsoft.com');
     expect(c.oid, `The token should belong to the user who signed in (Ada). See ${at('TODO 2.4')}.`).toBe(ADA.oid);
@@ -244,9 +239,9 @@ describe('lesson 2: AuthenticationService signs the user in with a public client
   it('a second acquireToken() is silent: no browser, no sign-in, no new authorization code', async () => {
     const h = await newService();
     await acquire(h, 'sign Ada in', 'TODO 2.4');
-    const before = counters();
+    const seen = recordEvents();
     const token = await acquire(h, 'return the cached token silently', 'TODO 2.3');
-    const after = since(before);
+    const after = tally(seen);
     expect(h.opened, `The second acquireToken() should not open the browser again: try acquireTokenSilent with the cached account first. See ${at('TODO 2.3')}.`).toHaveLength(1);
     expect(after.signIns, `No new sign-in should happen on the second call. See ${at('TODO 2.3')}.`).toBe(0);
     expect(after.codesRedeemed, `No new authorization code should be redeemed on the second call. See ${at('TODO 2.3')}.`).toBe(0);
@@ -255,22 +250,22 @@ describe('lesson 2: AuthenticationService signs the user in with a public client
 
   it('callers that arrive during a sign-in share it: one browser tab, one sign-in', async () => {
     const h = await newService();
-    const before = counters();
+    const seen = recordEvents();
     const call = () => Promise.resolve().then(() => h.service.acquireToken());
     const results = await Promise.allSettled([call(), call(), call()]);
     const failed = results.find((r) => r.status === 'rejected');
     expect(failed, `Three concurrent acquireToken() calls should all succeed; one failed: ${failed ? firstLine(failed.reason) : ''}. See ${at('TODO 2.3')}.`).toBeUndefined();
     expect(h.opened.length, `Three concurrent first calls opened the browser ${h.opened.length} times; they should share one sign-in (keep the promise of the sign-in in progress and return it). See ${at('TODO 2.3')}.`).toBe(1);
-    expect(since(before).signIns, `Concurrent callers should cause exactly one sign-in. See ${at('TODO 2.3')}.`).toBe(1);
+    expect(tally(seen).signIns, `Concurrent callers should cause exactly one sign-in. See ${at('TODO 2.3')}.`).toBe(1);
   });
 
   it('renews an expired access token silently with the refresh token', async () => {
     emulator.settings.accessTokenLifetimeSeconds = SHORT_LIFETIME;
     const h = await newService();
     const first = await acquire(h, 'sign Ada in', 'TODO 2.4');
-    const before = counters();
+    const seen = recordEvents();
     const second = await acquire(h, 'renew the (nearly) expired access token silently', 'TODO 2.3');
-    const after = since(before);
+    const after = tally(seen);
     expect(after.refreshes, `The access token expires within MSAL's 5-minute margin, so the second call should redeem the refresh token once (acquireTokenSilent does it). See ${at('TODO 2.3')}.`).toBe(1);
     expect(after.signIns + (h.opened.length - 1), `Renewing an expired access token must not ask the user to sign in again. See ${at('TODO 2.3')}.`).toBe(0);
     expect(second, `The renewed token should be a new one. See ${at('TODO 2.3')}.`).not.toBe(first);
@@ -281,19 +276,19 @@ describe('lesson 2: AuthenticationService signs the user in with a public client
     const h = await newService();
     await acquire(h, 'sign Ada in', 'TODO 2.4');
     emulator.revokeUserSessions('ada');
-    const before = counters();
+    const seen = recordEvents();
     const token = await acquire(
       h,
       'sign the user in again when Entra refuses the refresh token (invalid_grant, AADSTS50173: MSAL throws a ServerError, not an InteractionRequiredAuthError)',
       'TODO 2.3',
     );
-    const after = since(before);
+    const after = tally(seen);
     expect(after.revokedRefusals, `The revoked refresh token should be tried once, not over and over. See ${at('TODO 2.3')}.`).toBe(1);
     expect(after.signIns, `A revoked refresh token should lead to exactly one new sign-in. See ${at('TODO 2.3')}.`).toBe(1);
     expect(claims(token, 'TODO 2.3').oid, 'The new token should be Ada\'s.').toBe(ADA.oid);
-    const again = counters();
+    const seenAgain = recordEvents();
     await acquire(h, 'be silent again after the new sign-in', 'TODO 2.3');
-    expect(since(again).signIns, `After signing in again, the next call should be silent (it uses the new refresh token). See ${at('TODO 2.3')}.`).toBe(0);
+    expect(tally(seenAgain).signIns, `After signing in again, the next call should be silent (it uses the new refresh token). See ${at('TODO 2.3')}.`).toBe(0);
   });
 
   it('when no browser can be opened, prints the device code prompt to its log and completes the sign-in there', async () => {
@@ -302,7 +297,7 @@ describe('lesson 2: AuthenticationService signs the user in with a public client
         throw new Error('no browser on this machine (test)');
       },
     });
-    const before = counters();
+    const seen = recordEvents();
     const pending = Promise.resolve().then(() => h.service.acquireToken()).then(
       (token) => ({ token }),
       (error: unknown) => ({ error }),
@@ -320,7 +315,7 @@ describe('lesson 2: AuthenticationService signs the user in with a public client
     const outcome = await pending;
     if ('error' in outcome) throw new Error(`After approving the device code, acquireToken() failed: ${firstLine(outcome.error)}. See ${at('TODO 2.4')}.`);
     expect(claims(outcome.token, 'TODO 2.4').oid, `The device code was approved by Grace, so the token should be hers. See ${at('TODO 2.4')}.`).toBe(GRACE.oid);
-    expect(since(before).deviceCodes, 'Exactly one device code should be requested.').toBe(1);
+    expect(tally(seen).deviceCodes, 'Exactly one device code should be requested.').toBe(1);
   });
 
   it('a cancelled sign-in rejects, and the next call starts a new sign-in', async () => {
@@ -345,10 +340,10 @@ describe('lesson 2: the token cache survives a restart and stays private', () =>
     emulator.settings.accessTokenLifetimeSeconds = SHORT_LIFETIME;
     const first = await newService();
     await acquire(first, 'sign Ada in', 'TODO 2.4');
-    const before = counters();
+    const seen = recordEvents();
     const restarted = await newService({ cachePath: first.cachePath });
     const token = await acquire(restarted, 'sign in silently from the cache file the first instance saved', 'TODO 2.2');
-    const after = since(before);
+    const after = tally(seen);
     expect(
       restarted.opened,
       `After a restart with the same cache file, the user should not have to sign in again. Save the cache in afterCacheAccess and load it in beforeCacheAccess (${at('TODO 2.2')}).`,
@@ -406,7 +401,7 @@ describe('lesson 2: the get_my_profile tool', () => {
     expect(tools.map((t) => t.name), `The server should offer the tool ${TOOL}. See ${at('TODO 2.5')}.`).toContain(TOOL);
     expect(tools.find((t) => t.name === TOOL)?.description?.trim(), `${TOOL} needs a description. See ${at('TODO 2.5')}.`).toBeTruthy();
 
-    const before = counters();
+    const seen = recordEvents();
     const first = await callProfile(client);
     expect(first.isError, `The first call should sign Grace in and return her profile; it answered: "${first.text}". See ${at('TODO 2.5')}.`).toBe(false);
     for (const expected of [GRACE.displayName, GRACE.userPrincipalName, GRACE.jobTitle]) {
@@ -415,13 +410,13 @@ describe('lesson 2: the get_my_profile tool', () => {
     const call = graph.calls.at(-1);
     expect(call?.path, `The tool should call Graph GET /v1.0/me at config.graphBaseUrl. See ${at('TODO 2.5')}.`).toBe('/v1.0/me');
     expect(call?.oid, `Graph should receive Grace's token from the AuthenticationService. See ${at('TODO 2.5')}.`).toBe(GRACE.oid);
-    expect(since(before).signIns, `The first call should sign in exactly once. See ${at('TODO 2.3')}.`).toBe(1);
+    expect(tally(seen).signIns, `The first call should sign in exactly once. See ${at('TODO 2.3')}.`).toBe(1);
 
-    const again = counters();
+    const seenAgain = recordEvents();
     const second = await callProfile(client);
     expect(second.isError, `The second call should succeed too; it answered: "${second.text}".`).toBe(false);
-    expect(since(again).signIns, `The second call should be silent: no new sign-in. See ${at('TODO 2.3')}.`).toBe(0);
-    expect(since(again).codesRedeemed, `The second call should redeem no authorization code. See ${at('TODO 2.3')}.`).toBe(0);
+    expect(tally(seenAgain).signIns, `The second call should be silent: no new sign-in. See ${at('TODO 2.3')}.`).toBe(0);
+    expect(tally(seenAgain).codesRedeemed, `The second call should redeem no authorization code. See ${at('TODO 2.3')}.`).toBe(0);
     expect(h.opened, `The browser should open once for both calls. See ${at('TODO 2.3')}.`).toHaveLength(1);
   });
 
@@ -584,7 +579,7 @@ describe('lesson 2: the server as a child process over stdio', () => {
     expect((signedIn.result as CallToolResult | undefined)?.isError, `The first process should sign Grace in. stderr:\n${first.stderr}`).not.toBe(true);
     await first.close();
 
-    const deviceCodesBefore = running.emulator.events.filter((e) => e.type === 'device-code').length;
+    const seen = recordEvents(running.emulator);
     const second = startChild(running, stateDir);
     await second.initialize(20_000);
     const response = await second.request('tools/call', { name: TOOL, arguments: {} }, 15_000).catch((error: Error) => {
@@ -597,7 +592,7 @@ describe('lesson 2: the server as a child process over stdio', () => {
     expect(result?.isError, `The restarted process should return Grace's profile; it answered: ${resultText(result)}. See ${at('TODO 2.2')}.`).not.toBe(true);
     expect(resultText(result)).toContain(GRACE.userPrincipalName);
     expect(
-      running.emulator.events.filter((e) => e.type === 'device-code').length - deviceCodesBefore,
+      seen.filter((event) => event.code === 'device-code-issued').length,
       `The restarted process asked for a new device code: it did not find the saved cache in LAB_STATE_DIR. See ${at('TODO 2.2')}.`,
     ).toBe(0);
   });

@@ -17,7 +17,7 @@ import { http, HttpResponse } from 'msw';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
 import { Browser, type Stop } from '../support/browser.ts';
-import { emulator, graph } from '../support/lab.ts';
+import { emulator, graph, recordEvents } from '../support/lab.ts';
 import { resultText } from '../support/mcp.ts';
 import { network } from '../support/network.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
@@ -274,7 +274,7 @@ function expectOnlyRegisteredRedirects(h: Running, registered: string[], context
   const allowed = (href: string) => {
     const url = new URL(href);
     if (url.origin === h.base.origin) return true;
-    if (href.startsWith(emulator.authorizeEndpoint)) return true;
+    if (href.startsWith(emulator.endpoints.authorize)) return true;
     return registered.some((uri) => isAt(uri)(url));
   };
   const elsewhere = h.locations.filter((location) => !allowed(location));
@@ -379,12 +379,12 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     expect(authorize.searchParams.get('state'), 'Our own request to Entra ID needs a state of its own, not the client\'s.').not.toBe(oauth.lastState);
     expect(authorize.searchParams.get('redirect_uri'), `Entra ID should send the browser back to ${h.config.callbackUrl.href}. See ${at('TODO 3.4', 'entra')}.`).toBe(h.config.callbackUrl.href);
 
-    const before = emulator.events.length;
+    const seen = recordEvents();
     const back = await pickUser(browser, signInForm!, 'ada', stopAt);
     const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
     expect(code, `After the sign-in, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'provider')}.`).toBeTruthy();
     expect((back as Extract<Stop, { kind: 'redirect' }>).location.searchParams.get('state'), `The client's state must come back unchanged. See ${at('TODO 3.5', 'provider')}.`).toBe(oauth.lastState);
-    const redemption = emulator.events.slice(before).find((e) => e.type === 'token' && e.grant === 'authorization_code');
+    const redemption = seen.find((event) => event.code === 'token-issued' && event.grant === 'authorization_code');
     expect(redemption?.clientId, `The server should redeem Entra's code itself, as the confidential web app, with MSAL's acquireTokenByCode (${at('TODO 3.5', 'entra')}).`).toBe(APPS.webApp.clientId);
 
     try {
@@ -573,14 +573,14 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     const consent = await browser.open(authorizationUrl, { stopAt });
     const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
     expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
-    const before = emulator.events.length;
+    const seen = recordEvents();
     const denied = await browser.submit(form!.form, form!.deny, {}, { stopAt });
     expect(denied.kind === 'redirect' && stopAt(denied.location), `Deny should redirect to the client's registered redirect URI ${oauth.redirectUrl}; it gave ${describeStop(denied)}. See ${at('TODO 3.4', 'provider')}.`).toBe(true);
     const params = (denied as Extract<Stop, { kind: 'redirect' }>).location.searchParams;
     expect(params.get('error'), `Deny should send error=access_denied. See ${at('TODO 3.4', 'provider')}.`).toBe('access_denied');
     expect(params.get('state'), `Deny should return the client's state, so it can match the answer to its request. See ${at('TODO 3.4', 'provider')}.`).toBe(oauth.lastState);
     expect(params.has('code'), 'Deny must not give the client a code.').toBe(false);
-    expect(emulator.events.slice(before).filter((e) => e.type === 'sign-in' || e.type === 'token'), 'After Deny, nobody should sign in at Entra ID and no token should be issued.').toEqual([]);
+    expect(seen.filter((event) => event.code === 'signed-in' || event.code === 'token-issued'), 'After Deny, nobody should sign in at Entra ID and no token should be issued.').toEqual([]);
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Deny');
   });
 
@@ -627,7 +627,7 @@ describe('lesson 3: the consent form in a browser', () => {
       `Approving in a browser (which sent Origin: ${post.headers.origin}, Sec-Fetch-Site: ${post.headers['sec-fetch-site']} and the flow cookie) should lead to Entra ID's sign-in page; ` +
         `it gave ${describeStop(answer)}. checkOrigin must let the server's own origin through (${at('TODO 3.1', 'app')}); see also ${at('TODO 3.4', 'provider')}.`,
     ).toBeDefined();
-    const toEntra = browser.requests.slice(sent).find((r) => r.url.href.startsWith(emulator.authorizeEndpoint));
+    const toEntra = browser.requests.slice(sent).find((r) => r.url.href.startsWith(emulator.endpoints.authorize));
     expect(
       toEntra?.headers.referer,
       `The consent page's address holds the client's state and PKCE challenge; it must not reach another site in Referer. The browser sent "Referer: ${toEntra?.headers.referer}" to Entra ID. Keep a same-origin Referrer-Policy in sendPage (pages.ts).`,
@@ -662,7 +662,7 @@ describe('lesson 3: the consent form in a browser', () => {
           `Sec-Fetch-Site: ${post.headers['sec-fetch-site']}, flow cookie: ${post.headers.cookie ? 'yes' : 'no'}); it gave ${describeStop(forged)}. ${fix}`,
       ).toBe(true);
     }
-    expect(h.locations.filter((location) => location.startsWith(emulator.authorizeEndpoint)), 'No forged approval may send the browser on to Entra ID.').toEqual([]);
+    expect(h.locations.filter((location) => location.startsWith(emulator.endpoints.authorize)), 'No forged approval may send the browser on to Entra ID.').toEqual([]);
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Approvals posted from another site');
   });
 });
@@ -713,14 +713,13 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     emulator.settings.accessTokenLifetimeSeconds = 60;
     const h = await start();
     const { mcp } = await signInWithSdkClient(h, 'ada');
-    const before = emulator.events.length;
+    const events = recordEvents();
     const first = await profileOf(mcp);
     const second = await profileOf(mcp);
     expect([first.displayName, second.displayName], 'Both calls should return Ada\'s profile.').toEqual(['Ada Lovelace', 'Ada Lovelace']);
-    const events = emulator.events.slice(before);
-    expect(events.filter((e) => e.type === 'sign-in'), 'Renewing an Entra token must not need the user: no new sign-in.').toEqual([]);
+    expect(events.filter((event) => event.code === 'signed-in'), 'Renewing an Entra token must not need the user: no new sign-in.').toEqual([]);
     expect(
-      events.filter((e) => e.type === 'token' && e.grant === 'refresh_token' && e.clientId === APPS.webApp.clientId).length,
+      events.filter((event) => event.code === 'token-issued' && event.grant === 'refresh_token' && event.clientId === APPS.webApp.clientId).length,
       `Each call should renew the expired Entra token with MSAL's acquireTokenSilent (graphToken, ${at('TODO 3.9', 'entra')}). The second renewal only works if the session keeps the cache MSAL updated, because refresh tokens rotate (${at('TODO 3.9', 'provider')}).`,
     ).toBe(2);
   });

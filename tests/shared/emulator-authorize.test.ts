@@ -54,7 +54,7 @@ function redirectParams(response: Response): URLSearchParams {
 
 describe('discovery and signing keys', () => {
   it('publishes an OpenID configuration whose issuer and endpoints are the tenant\'s, without PKCE methods or registration', async () => {
-    const response = await fetch(endpoints.discovery);
+    const response = await fetch(endpoints.openIdConfiguration);
     expect(response.status, 'GET openid-configuration should answer 200').toBe(200);
     const doc = (await response.json()) as Record<string, unknown>;
     expect(doc.issuer, 'issuer must equal the config module\'s issuer (the iss of every token)').toBe(offlineConfig.entra.issuer);
@@ -68,7 +68,7 @@ describe('discovery and signing keys', () => {
   });
 
   it('the MSAL authority metadata of the config names the same endpoints as discovery', async () => {
-    const doc = (await (await fetch(endpoints.discovery)).json()) as Record<string, string>;
+    const doc = (await (await fetch(endpoints.openIdConfiguration)).json()) as Record<string, string>;
     const metadata = JSON.parse(offlineConfig.entra.msal.authorityMetadata!) as Record<string, string>;
     for (const name of ['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri', 'device_authorization_endpoint']) {
       expect(metadata[name], `config's authorityMetadata.${name} should match discovery`).toBe(doc[name]);
@@ -378,7 +378,7 @@ describe('the sign-in page', () => {
 });
 
 describe('sign-out', () => {
-  const logout = `${ORIGIN}/${TENANT_ID}/oauth2/v2.0/logout`;
+  const logout = endpoints.logout;
 
   it('ends the browser session and returns to a registered address', async () => {
     const response = await fetch(`${logout}?post_logout_redirect_uri=${encodeURIComponent('http://localhost:3001/auth/callback')}`, {

@@ -56,8 +56,8 @@ describe('the emulator over real HTTP', () => {
   it('serves discovery with an issuer at its own origin', async () => {
     const server = await start();
     const endpoints = tenantEndpoints(server.url);
-    const response = await fetch(endpoints.discovery);
-    expect(response.status, `GET ${endpoints.discovery} should be 200`).toBe(200);
+    const response = await fetch(endpoints.openIdConfiguration);
+    expect(response.status, `GET ${endpoints.openIdConfiguration} should be 200`).toBe(200);
     const doc = (await response.json()) as Record<string, string>;
     expect(doc.issuer, 'the issuer is on the server\'s own origin').toBe(`${server.url.origin}/${TENANT_ID}/v2.0`);
     expect(doc.token_endpoint, 'the token endpoint too').toBe(endpoints.token);
@@ -233,5 +233,28 @@ describe('MSAL against the emulator over real HTTP, with only configuration chan
     });
     const obo = await api.acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: ['https://graph.microsoft.com/User.Read'] });
     expect(decodeJwt(obo!.accessToken).oid, 'the OBO token should be for the same user').toBe(findUser('ada')!.oid);
+  });
+});
+
+describe('the learner\'s console (npm run emulator)', () => {
+  it('keeps printing after 10,000 requests, one line per event, and stops when the server closes', async () => {
+    const lines: string[] = [];
+    const server = await startEmulatorServer({ port: 0, onEvent: (line) => lines.push(line) });
+    running.push(server);
+    const endpoints = tenantEndpoints(server.url);
+    // In-process through the core the server serves, to stay quick: a GET of the token endpoint is
+    // the cheapest request that is news worth a line (a refusal, AADSTS900561).
+    const refused = () => server.emulator.handle(new Request(endpoints.token));
+    for (let request = 0; request < 10_000; request++) await refused();
+    expect(lines, 'each of the 10,000 refusals should have printed one line').toHaveLength(10_000);
+    expect(lines[9_999], 'a refusal line names the AADSTS error').toMatch(/^refused: AADSTS900561:/);
+
+    const reply = await postForm(endpoints.deviceCode, { client_id: APPS.publicClient.clientId, scope: 'User.Read' });
+    expect(reply.status, 'the device code request over HTTP should succeed').toBe(200);
+    expect(lines.slice(10_000), 'request 10,001, over HTTP, should still print its line').toEqual([`device code issued (client ${APPS.publicClient.clientId})`]);
+
+    await stop(server);
+    await refused();
+    expect(lines, 'a closed server no longer prints').toHaveLength(10_001);
   });
 });

@@ -5,30 +5,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { TENANT_ID } from '../../shared/emulator/directory.ts';
+import { tenantEndpoints, type TenantEndpoints } from '../../shared/emulator/endpoints.ts';
 import { signIn, type Browser, type SignInResult } from './browser.ts';
 
-/** The tenant's endpoints under an emulator origin (msw's http://localhost:3100 or a real server). */
-export interface TenantEndpoints {
-  issuer: string;
-  discovery: string;
-  jwks: string;
-  authorize: string;
-  token: string;
-  deviceCode: string;
-}
-
-export function tenantEndpoints(origin: string | URL): TenantEndpoints {
-  const base = `${new URL(origin).origin}/${TENANT_ID}`;
-  return {
-    issuer: `${base}/v2.0`,
-    discovery: `${base}/v2.0/.well-known/openid-configuration`,
-    jwks: `${base}/discovery/v2.0/keys`,
-    authorize: `${base}/oauth2/v2.0/authorize`,
-    token: `${base}/oauth2/v2.0/token`,
-    deviceCode: `${base}/oauth2/v2.0/devicecode`,
-  };
-}
+// The tenant's endpoints under an emulator origin (msw's http://localhost:3100 or a real server).
+export { tenantEndpoints, type TenantEndpoints };
 
 export interface Pkce {
   verifier: string;

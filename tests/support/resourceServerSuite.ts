@@ -17,9 +17,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, GRAPH_RESOURCE, TENANT_ID, findUser } from '../../shared/emulator/directory.ts';
+import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
 import { signIn } from './browser.ts';
-import { emulator, graph } from './lab.ts';
+import { emulator, graph, recordEvents } from './lab.ts';
 import { connectHttpClient, resultText } from './mcp.ts';
 import { network } from './network.ts';
 import { importLesson, lessonDir, requireExport } from './target.ts';
@@ -218,7 +219,9 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
     return counter;
   }
 
-  const oboGrants = () => emulator.events.filter((event) => event.grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer').length;
+  /** How many On-Behalf-Of tokens Entra ID issued among recorded events (recordEvents()). */
+  const oboGrants = (events: readonly EmulatorEvent[]) =>
+    events.filter((event) => event.code === 'token-issued' && event.grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer').length;
 
   // ================================================================================================
 
@@ -317,13 +320,13 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
 
     it.each(FORGERIES)('refuses $name', async ({ name, todo, header }) => {
       const authorization = await header();
-      const oboBefore = oboGrants();
+      const seen = recordEvents();
       const reply = await post('tools/call', { name: 'send_mail', arguments: { to: 'collector@attacker.example', subject: 'x', body: 'x' } }, authorization);
       expect(reply.status, `${name} must be refused with 401. ${whyNotRefused(reply, todo)}`).toBe(401);
       expect(reply.rpc?.result, `${name} must never reach a tool, yet a tool answered: ${toolText(reply)}. See ${todo}.`).toBeUndefined();
       expect(reply.headers.get('www-authenticate') ?? '', `The 401 for ${name} should carry a WWW-Authenticate: Bearer challenge (requireBearerAuth does this when the verifier throws ${options.invalidTokenError}, ${TODO.verify}).`).toMatch(/^Bearer /);
       expect(graph.calls, `${name} led to a call to Microsoft Graph. See ${todo}.`).toHaveLength(0);
-      expect(oboGrants(), `${name} led to an On-Behalf-Of request at Entra ID. See ${todo}.`).toBe(oboBefore);
+      expect(oboGrants(seen), `${name} led to an On-Behalf-Of request at Entra ID. See ${todo}.`).toBe(0);
     });
 
     it('answers 503 with Retry-After, not 401, while the tenant\'s signing keys cannot be fetched, and takes the same token once they can', async () => {
@@ -409,7 +412,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
   describe(`lesson ${options.lesson}: On-Behalf-Of: Graph only ever sees a token of our own`, () => {
     it('send_mail sends from the user\'s mailbox with an OBO token for Graph, never the incoming token', async () => {
       const incoming = await userToken('ada', ['tools.read', 'mail.send']);
-      const oboBefore = oboGrants();
+      const seen = recordEvents();
       const reply = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Your renewal', body: 'Hello Priya' });
       expectToolSuccess(reply, 'send_mail with mail.send', TODO.obo);
       expect(graph.outbox.map((mail) => [mail.from, mail.to[0], mail.subject]), `Graph should have sent one mail from Ada to Priya. See ${TODO.obo}.`).toEqual([
@@ -421,7 +424,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
       expect(call.aud, `Graph should receive a token issued for Graph (aud ${GRAPH_RESOURCE}). See ${TODO.obo}.`).toBe(GRAPH_RESOURCE);
       expect(call.appid, `The Graph token should be issued to our API (appid ${config.entra.apiClientId}), the middle tier of On-Behalf-Of. See ${TODO.obo}.`).toBe(config.entra.apiClientId);
       expect(call.oid, `The Graph token should still speak for Ada (oid ${ADA.oid}). See ${TODO.obo}.`).toBe(ADA.oid);
-      expect(oboGrants(), `The server should have asked Entra ID for an On-Behalf-Of token. See ${TODO.obo}.`).toBeGreaterThan(oboBefore);
+      expect(oboGrants(seen), `The server should have asked Entra ID for an On-Behalf-Of token. See ${TODO.obo}.`).toBeGreaterThan(0);
     });
 
     it('my_profile reads /me for the caller through OBO, and a failing Graph gives a readable tool error', async () => {
@@ -498,7 +501,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
           : `The client connected without signing in: /mcp never asked for a token. Put requireBearerAuth in front of /mcp (${TODO.prm}).`,
       ).toBe(true);
       const authorizationUrl = provider.authorizationUrl!;
-      expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`, 'The client should send the user to the tenant\'s authorize endpoint, found through PRM and the OpenID configuration.').toBe(emulator.authorizeEndpoint);
+      expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`, 'The client should send the user to the tenant\'s authorize endpoint, found through PRM and the OpenID configuration.').toBe(emulator.endpoints.authorize);
       expect(authorizationUrl.searchParams.get('resource'), `The client asks for a token for the PRM "resource" (RFC 8707): it must be ${mcpUrl.href}. See ${TODO.prm}.`).toBe(mcpUrl.href);
 
       const signedIn = await signIn(authorizationUrl, 'ada', { redirectUri: provider.redirectUrl });
