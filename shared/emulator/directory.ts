@@ -6,13 +6,17 @@
  * The client secrets below are NOT secrets: they open nothing but this emulator.
  */
 
+/** The emulated tenant's ID (a GUID), as in `tid` and in the endpoint paths. */
 export const TENANT_ID = '7f3c9a2e-4b1d-4e8a-9c6f-2d5e8b1a0c43';
+/** The emulated tenant's domain; it also works in place of the tenant ID in endpoint paths. */
 export const TENANT_DOMAIN = 'contoso.test';
 
 /** Microsoft Graph's well-known application ID (the same in every tenant). */
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** Microsoft Graph's resource URI, the `aud` of Graph tokens. */
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 
+/** A user of the emulated tenant. Sign-in pages list them; no password is asked. */
 export interface TestUser {
   oid: string;
   displayName: string;
@@ -25,6 +29,7 @@ export interface TestUser {
   apiRoles: string[];
 }
 
+/** The tenant's test users. */
 export const USERS: readonly TestUser[] = [
   {
     oid: '5d8e2f1a-93c4-4b7e-a1d6-0c2f9e8b7a61',
@@ -48,6 +53,7 @@ export const USERS: readonly TestUser[] = [
   },
 ];
 
+/** A public client (cannot keep a secret) or a confidential one (authenticates with a secret or certificate). */
 export type ClientKind = 'public' | 'confidential';
 
 /** A permission another app exposes (a delegated scope or an app role). */
@@ -60,6 +66,7 @@ export interface ApiPermissions {
   appRoles: string[];
 }
 
+/** An app registration of the emulated tenant, with the settings the emulator enforces. */
 export interface AppRegistration {
   clientId: string;
   displayName: string;
@@ -131,6 +138,7 @@ export const OFFLINE_IDENTITY_HEADER = 'offline-identity-header-not-a-secret';
 /** The workshop API's Application ID URI offline: exactly the MCP endpoint (see lesson 4). */
 export const API_APP_ID_URI = 'http://localhost:3001/mcp';
 
+/** The tenant's app registrations, by the name the lessons and tests use. */
 export const APPS = {
   /** Lesson 2: a desktop / CLI app that cannot keep a secret. */
   publicClient: {
@@ -196,6 +204,7 @@ export const APPS = {
   },
 } as const satisfies Record<string, AppRegistration>;
 
+/** The name of one of {@link APPS}. */
 export type AppName = keyof typeof APPS;
 
 /** Every app registration of the tenant, in {@link APPS} order. */
@@ -210,9 +219,12 @@ export function findApp(clientId: string | null | undefined): AppRegistration | 
   return clientId ? ALL_APPS.find((app) => app.clientId === clientId) : undefined;
 }
 
+/**
+ * The test user with this oid, UPN or given name (case-insensitive), e.g. `ada`.
+ */
 export function findUser(idOrName: string): TestUser | undefined {
   const wanted = idOrName.toLowerCase();
   return USERS.find(
-    (u) => u.oid === wanted || u.userPrincipalName.toLowerCase() === wanted || u.givenName.toLowerCase() === wanted,
+    (user) => user.oid === wanted || user.userPrincipalName.toLowerCase() === wanted || user.givenName.toLowerCase() === wanted,
   );
 }

@@ -28,7 +28,9 @@ import { grantedPermissions, resolveScopes } from './scopes.ts';
 import { EmulatorStore } from './store.ts';
 import { ClientAuthMethod, mintAccessToken, type TokenContext } from './tokens.ts';
 
+/** Re-exported, so that one import of entra.ts gives an emulator's options, settings and events. */
 export type { EmulatorSettings } from './context.ts';
+/** @see EmulatorEvent in events.ts. */
 export type { EmulatorEvent } from './events.ts';
 
 /** How to make an emulator. Every option has a default fit for tests. */

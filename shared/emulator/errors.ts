@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
+/** An error the emulator answers with, as Entra would: thrown by handlers, turned into a response by the core. */
 export class EntraError extends Error {
   constructor(
     /** OAuth error code, e.g. `invalid_grant`. */
@@ -22,6 +23,12 @@ export function entraTimestamp(now: number): string {
   return new Date(now).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
+/**
+ * The JSON body of an Entra error response.
+ *
+ * @param now The time of the error, epoch milliseconds.
+ * @param correlationId The client's `client-request-id`; a new one when omitted.
+ */
 export function errorBody(error: EntraError, now: number, correlationId: string = randomUUID()) {
   const traceId = randomUUID();
   const timestamp = entraTimestamp(now);
@@ -36,6 +43,7 @@ export function errorBody(error: EntraError, now: number, correlationId: string 
   };
 }
 
+/** The error response itself: {@link errorBody}, the error's HTTP status, `cache-control: no-store`. */
 export function errorResponse(error: EntraError, now: number, correlationId?: string | null): Response {
   return Response.json(errorBody(error, now, correlationId ?? undefined), {
     status: error.status,

@@ -9,6 +9,7 @@ import { GRAPH_APP_ID, GRAPH_RESOURCE, findUser, type TestUser } from './directo
 import type { EntraEmulator } from './entra.ts';
 import { EventStream } from './events.ts';
 
+/** A mail the Graph fake accepted. */
 export interface GraphMail {
   id: string;
   from: string;
@@ -31,6 +32,7 @@ export interface GraphCall {
   oid?: string;
 }
 
+/** A failure to inject with {@link GraphFake.failNext}. */
 export interface InjectedFailure {
   status: 429 | 500 | 502 | 503 | 504;
   retryAfterSeconds?: number;
@@ -55,6 +57,7 @@ export interface MailSentEvent {
   mail: GraphMail;
 }
 
+/** Microsoft Graph's `/me` and `/me/sendMail`, checking tokens the emulator issued. */
 export class GraphFake {
   readonly outbox: GraphMail[] = [];
   /** Mails as they are sent, for the learner's console (see server.ts). Subscribe with `on()`. */
@@ -69,12 +72,14 @@ export class GraphFake {
     this.failures.push({ status: failure.status, times: failure.times ?? 1, retryAfterSeconds: failure.retryAfterSeconds });
   }
 
+  /** Forgets mails, calls and injected failures (between tests). */
   reset(): void {
     this.outbox.length = 0;
     this.calls.length = 0;
     this.failures = [];
   }
 
+  /** Answers one Graph request. Never throws: every failure becomes a Graph-shaped error response. */
   async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     // Served at https://graph.microsoft.com/v1.0/… and, by the emulator's HTTP server, at /graph/v1.0/….
@@ -170,8 +175,8 @@ function profile(user: TestUser, select: string | null) {
     userPrincipalName: user.userPrincipalName,
     id: user.oid,
   };
-  const fields = select ? select.split(',').map((f) => f.trim()) : Object.keys(full);
-  const picked = Object.fromEntries(fields.filter((f) => f in full).map((f) => [f, full[f]]));
+  const fields = select ? select.split(',').map((field) => field.trim()) : Object.keys(full);
+  const picked = Object.fromEntries(fields.filter((field) => field in full).map((field) => [field, full[field]]));
   return { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity', ...picked };
 }
 
@@ -182,7 +187,7 @@ function parseMail(text: string, from: TestUser): GraphMail {
   } catch {
     throw new GraphError(400, 'BadRequest', 'Unable to read JSON request payload.');
   }
-  const to = (body.message?.toRecipients ?? []).map((r) => r.emailAddress?.address).filter((a): a is string => !!a);
+  const to = (body.message?.toRecipients ?? []).map((recipient) => recipient.emailAddress?.address).filter((address): address is string => !!address);
   if (to.length === 0) throw new GraphError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
   return {
     id: randomUUID(),

@@ -10,18 +10,21 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 
+/** An RSA signing key: its `kid`, its private key, its public JWK. */
 export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
   publicJwk: JWK;
 }
 
+/** The emulator's keys. */
 export interface KeySet {
   /** Published in the JWKS. The last one signs new tokens. */
   tenant: SigningKey[];
   graph: SigningKey;
 }
 
+/** A new RS256 key whose `kid` is its JWK thumbprint (RFC 7638). */
 export async function generateSigningKey(): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const publicJwk = await exportJWK(publicKey);
@@ -30,6 +33,7 @@ export async function generateSigningKey(): Promise<SigningKey> {
   return { kid, privateKey, publicJwk: { ...publicJwk, kid, use: 'sig' } };
 }
 
+/** A new key set: one tenant key and the Graph key. */
 export async function generateKeySet(): Promise<KeySet> {
   return { tenant: [await generateSigningKey()], graph: await generateSigningKey() };
 }
@@ -55,6 +59,7 @@ export async function loadOrCreateKeySet(file: string): Promise<KeySet> {
   return keys;
 }
 
+/** Writes a key set to `file` (private keys included, mode 0600), for {@link loadOrCreateKeySet}. */
 export async function saveKeySet(file: string, keys: KeySet): Promise<void> {
   const store = async (key: SigningKey): Promise<StoredKey> => ({
     kid: key.kid,

@@ -4,8 +4,9 @@
  */
 import type { AppRegistration, TestUser } from './directory.ts';
 
+/** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!);
 }
 
 function page(title: string, body: string): string {
@@ -38,6 +39,7 @@ ${body}
 </html>`;
 }
 
+/** An HTML response that is never cached or framed. */
 export function htmlResponse(html: string, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(html, {
     status,
@@ -53,16 +55,17 @@ export function htmlResponse(html: string, status = 200, headers: Record<string,
 }
 
 function userButtons(users: readonly TestUser[], hintedOid?: string): string {
-  const ordered = [...users].sort((a, b) => Number(b.oid === hintedOid) - Number(a.oid === hintedOid));
+  const ordered = [...users].sort((first, second) => Number(second.oid === hintedOid) - Number(first.oid === hintedOid));
   return ordered
     .map(
-      (u) =>
-        `<button type="submit" name="user" value="${u.oid}">${escapeHtml(u.displayName)}` +
-        `${u.oid === hintedOid ? ' <small>(suggested)</small>' : ''}<br><small>${escapeHtml(u.userPrincipalName)}</small></button>`,
+      (user) =>
+        `<button type="submit" name="user" value="${user.oid}">${escapeHtml(user.displayName)}` +
+        `${user.oid === hintedOid ? ' <small>(suggested)</small>' : ''}<br><small>${escapeHtml(user.userPrincipalName)}</small></button>`,
     )
     .join('\n');
 }
 
+/** What the sign-in page shows. */
 export interface SignInPageOptions {
   action: string;
   requestId: string;
@@ -73,17 +76,18 @@ export interface SignInPageOptions {
   hintedOid?: string;
 }
 
-export function signInPage(o: SignInPageOptions): string {
-  const scopes = o.scopes.map((s) => `<li>${escapeHtml(s)}</li>`).join('');
+/** The sign-in page: the app, what it asks for, one button per test user, and Cancel. */
+export function signInPage(options: SignInPageOptions): string {
+  const scopes = options.scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('');
   return page(
     'Sign in',
     `<h1>Sign in</h1>
-<p><strong>${escapeHtml(o.client.displayName)}</strong> wants to sign you in and use ${escapeHtml(o.resourceName)} as you:</p>
+<p><strong>${escapeHtml(options.client.displayName)}</strong> wants to sign you in and use ${escapeHtml(options.resourceName)} as you:</p>
 <ul>${scopes}</ul>
-<form method="post" action="${escapeHtml(o.action)}">
-<input type="hidden" name="request" value="${escapeHtml(o.requestId)}">
+<form method="post" action="${escapeHtml(options.action)}">
+<input type="hidden" name="request" value="${escapeHtml(options.requestId)}">
 <p>Pick an account:</p>
-${userButtons(o.users, o.hintedOid)}
+${userButtons(options.users, options.hintedOid)}
 <button type="submit" name="action" value="cancel" class="secondary">Cancel</button>
 </form>
 <p class="note">Test users only. Nothing here leaves your machine.</p>`,
@@ -106,6 +110,7 @@ ${inputs}
   );
 }
 
+/** A page that shows an error to the user (and never redirects). Default status 400. */
 export function errorPage(title: string, message: string, status = 400): Response {
   return htmlResponse(
     page(title, `<h1>${escapeHtml(title)}</h1><p class="error">${escapeHtml(message)}</p>`),
@@ -113,6 +118,7 @@ export function errorPage(title: string, message: string, status = 400): Respons
   );
 }
 
+/** The device code page: a code field and one button per test user, with an optional error message. */
 export function deviceLoginPage(action: string, users: readonly TestUser[], message?: string, userCode = ''): string {
   return page(
     'Enter code',
@@ -127,13 +133,15 @@ ${userButtons(users)}
   );
 }
 
+/** A page with a title and one sentence. */
 export function messagePage(title: string, message: string): Response {
   return htmlResponse(page(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>`));
 }
 
+/** The emulator's home page: its issuer, test users and app registrations. */
 export function homePage(users: readonly TestUser[], apps: readonly AppRegistration[], issuer: string): Response {
-  const userRows = users.map((u) => `<li>${escapeHtml(u.displayName)} — ${escapeHtml(u.userPrincipalName)}</li>`).join('');
-  const appRows = apps.map((a) => `<li>${escapeHtml(a.displayName)}<br><small>${a.clientId}</small></li>`).join('');
+  const userRows = users.map((user) => `<li>${escapeHtml(user.displayName)} — ${escapeHtml(user.userPrincipalName)}</li>`).join('');
+  const appRows = apps.map((app) => `<li>${escapeHtml(app.displayName)}<br><small>${app.clientId}</small></li>`).join('');
   return htmlResponse(
     page(
       'Workshop tenant',

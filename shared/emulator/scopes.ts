@@ -6,8 +6,10 @@
 import { ALL_APPS, GRAPH_APP_ID, type AppRegistration } from './directory.ts';
 import { Errors } from './errors.ts';
 
+/** The OpenID Connect scopes Entra accepts next to one resource's scopes. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
+/** What a `scope` (and `resource`) parameter asks for, once resolved. */
 export interface ResolvedScopes {
   resource: AppRegistration;
   /** Permission names without the resource prefix, e.g. `User.Read`. */
@@ -32,10 +34,17 @@ export function findResource(identifier: string): AppRegistration | undefined {
   );
 }
 
+/**
+ * Resolves a request's `scope` and optional `resource` parameters to one resource and its permissions.
+ *
+ * @param scopeParam Space-separated scopes, e.g. `openid offline_access User.Read`.
+ * @param resourceParam The `resource` parameter (RFC 8707), if any.
+ * @throws EntraError for several resources, an unknown resource or permission, or a `resource` that does not match.
+ */
 export function resolveScopes(scopeParam: string, resourceParam?: string | null): ResolvedScopes {
   const requested = scopeParam.split(/\s+/).filter(Boolean);
-  const oidc = requested.filter((s) => OIDC_SCOPES.includes(s.toLowerCase()));
-  const rest = requested.filter((s) => !OIDC_SCOPES.includes(s.toLowerCase()));
+  const oidc = requested.filter((scope) => OIDC_SCOPES.includes(scope.toLowerCase()));
+  const rest = requested.filter((scope) => !OIDC_SCOPES.includes(scope.toLowerCase()));
 
   const explicit = resourceParam ? findResource(resourceParam) : undefined;
   if (resourceParam && !explicit) throw Errors.resourceNotFound(resourceParam);
@@ -66,7 +75,7 @@ export function resolveScopes(scopeParam: string, resourceParam?: string | null)
     throw Errors.invalidScope("'.default' cannot be combined with other scopes of the same resource.");
   }
   const declared = resource.api!.scopes;
-  const unknown = isDefault ? [] : permissions.filter((p) => !declared.some((d) => d.toLowerCase() === p.toLowerCase()));
+  const unknown = isDefault ? [] : permissions.filter((permission) => !declared.some((name) => name.toLowerCase() === permission.toLowerCase()));
   if (unknown.length > 0) {
     throw Errors.invalidScope(
       `The scope '${unknown.join(' ')}' does not exist on ${resource.displayName}; it exposes: ${declared.join(', ')}.`,
@@ -79,14 +88,14 @@ export function resolveScopes(scopeParam: string, resourceParam?: string | null)
 export function grantedPermissions(resolved: ResolvedScopes): string[] {
   if (resolved.isDefault) return [...resolved.resource.api!.scopes];
   const declared = resolved.resource.api!.scopes;
-  return resolved.permissions.map((p) => declared.find((d) => d.toLowerCase() === p.toLowerCase()) ?? p);
+  return resolved.permissions.map((permission) => declared.find((name) => name.toLowerCase() === permission.toLowerCase()) ?? permission);
 }
 
 /** The `scope` value of a token response, in the form Entra returns it. */
 export function responseScope(resolved: ResolvedScopes, granted: string[]): string {
   const isGraph = resolved.resource.clientId === GRAPH_APP_ID;
-  const names = isGraph ? granted : granted.map((p) => `${resolved.identifier}/${p}`);
-  const oidc = resolved.oidc.filter((s) => s !== 'offline_access');
+  const names = isGraph ? granted : granted.map((permission) => `${resolved.identifier}/${permission}`);
+  const oidc = resolved.oidc.filter((scope) => scope !== 'offline_access');
   return [...names, ...oidc].join(' ');
 }
 
@@ -100,14 +109,29 @@ function sameIdentifier(registered: string, given: string): boolean {
   return sameLoopbackUri(registered, given);
 }
 
+/**
+ * Whether two URIs are the same loopback address but for the port: `http`, host `localhost` or
+ * `127.0.0.1` (the same in both), same path and query. Entra matches loopback redirect URIs this way.
+ *
+ * @example
+ * ```ts
+ * sameLoopbackUri('http://localhost/callback', 'http://localhost:49152/callback') // true
+ * ```
+ */
 export function sameLoopbackUri(registered: string, given: string): boolean {
-  let a: URL, b: URL;
+  let registeredUrl: URL, givenUrl: URL;
   try {
-    a = new URL(registered);
-    b = new URL(given);
+    registeredUrl = new URL(registered);
+    givenUrl = new URL(given);
   } catch {
     return false;
   }
-  const loopback = (u: URL) => u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname === '127.0.0.1');
-  return loopback(a) && loopback(b) && a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search;
+  const loopback = (url: URL) => url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
+  return (
+    loopback(registeredUrl) &&
+    loopback(givenUrl) &&
+    registeredUrl.hostname === givenUrl.hostname &&
+    registeredUrl.pathname === givenUrl.pathname &&
+    registeredUrl.search === givenUrl.search
+  );
 }

@@ -17,6 +17,7 @@ import { GraphFake } from './graph.ts';
 import { loadOrCreateKeySet } from './keys.ts';
 import { EmulatorStore } from './store.ts';
 
+/** How to serve the emulator over HTTP. */
 export interface EmulatorServerOptions {
   /** 0 picks a free port. */
   port: number;
@@ -29,6 +30,7 @@ export interface EmulatorServerOptions {
   onEvent?: (line: string) => void;
 }
 
+/** A running emulator server. */
 export interface RunningEmulator {
   url: URL;
   emulator: EntraEmulator;
@@ -36,6 +38,17 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
+/**
+ * Serves the emulator and the Graph fake (under `/graph`) on `localhost`.
+ *
+ * @throws the listen error (e.g. `EADDRINUSE`) when the port is taken.
+ * @example
+ * ```ts
+ * const running = await startEmulatorServer({ port: 0 }); // a free port
+ * console.log(running.url.origin);
+ * await running.close();
+ * ```
+ */
 export async function startEmulatorServer(options: EmulatorServerOptions): Promise<RunningEmulator> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -104,7 +117,7 @@ async function serve(
 function toWebRequest(req: IncomingMessage, origin: URL): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) value.forEach((v) => headers.append(name, v));
+    if (Array.isArray(value)) value.forEach((each) => headers.append(name, each));
     else if (value !== undefined) headers.set(name, value);
   }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';

@@ -16,6 +16,7 @@ interface Entry {
 
 type Collections = Record<string, Record<string, Entry>>;
 
+/** Named collections of values with expiry, in memory or written through to a JSON file. */
 export class EmulatorStore {
   private collections: Collections = {};
 
@@ -34,6 +35,7 @@ export class EmulatorStore {
     }
   }
 
+  /** The live value under `key`, or `undefined` when there is none or it has expired. */
   get<T>(collection: string, key: string): T | undefined {
     const entry = this.collections[collection]?.[key];
     if (!entry) return undefined;
@@ -44,6 +46,7 @@ export class EmulatorStore {
     return entry.value as T;
   }
 
+  /** Stores `value` under `key` for `ttlSeconds` seconds, replacing what was there. */
   put<T>(collection: string, key: string, value: T, ttlSeconds: number): void {
     (this.collections[collection] ??= {})[key] = { value, expiresAt: this.now() + ttlSeconds * 1000 };
     this.save();
@@ -57,6 +60,7 @@ export class EmulatorStore {
     this.save();
   }
 
+  /** Removes the value under `key`, if any. */
   delete(collection: string, key: string): void {
     if (this.collections[collection]?.[key]) {
       delete this.collections[collection][key];

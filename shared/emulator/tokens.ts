@@ -22,6 +22,7 @@ export const ClientAuthMethod = { none: 0, secret: 1, certificate: 2 } as const;
 /** One of the {@link ClientAuthMethod} values: `0`, `1` or `2`. */
 export type ClientAuthMethod = (typeof ClientAuthMethod)[keyof typeof ClientAuthMethod];
 
+/** What every new token of the tenant shares. */
 export interface TokenContext {
   issuer: string;
   tenantId: string;
@@ -30,6 +31,7 @@ export interface TokenContext {
   lifetimeSeconds: number;
 }
 
+/** What an access token is for, and for whom. */
 export interface AccessTokenRequest {
   resource: AppRegistration;
   client: AppRegistration;
@@ -54,23 +56,24 @@ export function pairwiseSubject(oid: string, clientId: string): string {
   return createHash('sha256').update(`${oid}:${clientId}`).digest('base64url').slice(0, 43);
 }
 
-export async function mintAccessToken(request: AccessTokenRequest, ctx: TokenContext, keys: { tenant: SigningKey; graph: SigningKey }) {
+/** Signs an access token: a v1.0 Graph token with the Graph key, else a v2.0 token with the tenant key. */
+export async function mintAccessToken(request: AccessTokenRequest, context: TokenContext, keys: { tenant: SigningKey; graph: SigningKey }) {
   return request.resource.clientId === GRAPH_APP_ID
-    ? mintGraphToken(request, ctx, keys.graph)
-    : mintApiToken(request, ctx, keys.tenant);
+    ? mintGraphToken(request, context, keys.graph)
+    : mintApiToken(request, context, keys.tenant);
 }
 
-async function mintApiToken(request: AccessTokenRequest, ctx: TokenContext, key: SigningKey): Promise<string> {
+async function mintApiToken(request: AccessTokenRequest, context: TokenContext, key: SigningKey): Promise<string> {
   const { user, client, resource } = request;
   const claims: JWTPayload = {
     aud: resource.clientId,
-    iss: ctx.issuer,
-    iat: ctx.now,
-    nbf: ctx.now,
-    exp: ctx.now + ctx.lifetimeSeconds,
+    iss: context.issuer,
+    iat: context.now,
+    nbf: context.now,
+    exp: context.now + context.lifetimeSeconds,
     azp: client.clientId,
     azpacr: String(request.clientAuthMethod),
-    tid: ctx.tenantId,
+    tid: context.tenantId,
     uti: randomBytes(16).toString('base64url'),
     ver: '2.0',
   };
@@ -90,19 +93,19 @@ async function mintApiToken(request: AccessTokenRequest, ctx: TokenContext, key:
   return sign(claims, key, { typ: 'JWT' });
 }
 
-async function mintGraphToken(request: AccessTokenRequest, ctx: TokenContext, key: SigningKey): Promise<string> {
+async function mintGraphToken(request: AccessTokenRequest, context: TokenContext, key: SigningKey): Promise<string> {
   const { user, client } = request;
   const claims: JWTPayload = {
     aud: GRAPH_RESOURCE,
-    iss: `https://sts.windows.net/${ctx.tenantId}/`,
-    iat: ctx.now,
-    nbf: ctx.now,
-    exp: ctx.now + ctx.lifetimeSeconds,
+    iss: `https://sts.windows.net/${context.tenantId}/`,
+    iat: context.now,
+    nbf: context.now,
+    exp: context.now + context.lifetimeSeconds,
     app_displayname: client.displayName,
     appid: client.clientId,
     appidacr: String(request.clientAuthMethod),
     idtyp: user ? 'user' : 'app',
-    tid: ctx.tenantId,
+    tid: context.tenantId,
     uti: randomBytes(16).toString('base64url'),
     ver: '1.0',
   };
@@ -122,24 +125,25 @@ async function mintGraphToken(request: AccessTokenRequest, ctx: TokenContext, ke
   return sign(claims, key, { typ: 'JWT', nonce: randomBytes(32).toString('base64url') });
 }
 
+/** Signs an ID token for a user and an app, valid for an hour, with `nonce` when the sign-in had one. */
 export async function mintIdToken(
   user: TestUser,
   client: AppRegistration,
-  ctx: TokenContext,
+  context: TokenContext,
   key: SigningKey,
   nonce?: string,
 ): Promise<string> {
   const claims: JWTPayload = {
     aud: client.clientId,
-    iss: ctx.issuer,
-    iat: ctx.now,
-    nbf: ctx.now,
-    exp: ctx.now + 3600,
+    iss: context.issuer,
+    iat: context.now,
+    nbf: context.now,
+    exp: context.now + 3600,
     name: user.displayName,
     oid: user.oid,
     preferred_username: user.userPrincipalName,
     sub: pairwiseSubject(user.oid, client.clientId),
-    tid: ctx.tenantId,
+    tid: context.tenantId,
     uti: randomUUID(),
     ver: '2.0',
   };
