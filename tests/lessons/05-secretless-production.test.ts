@@ -16,8 +16,9 @@ import { decodeProtectedHeader } from 'jose';
 import type { Express } from 'express';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
+import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { makeCertificate, writeCertificateFiles, type CertificateFiles } from '../../shared/offline/credentials.ts';
-import { emulator, graph } from '../support/lab.ts';
+import { emulator, graph, recordEvents } from '../support/lab.ts';
 import { network } from '../support/network.ts';
 import { redisUnavailableReason, startRedis, type RunningRedis } from '../support/redis.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
@@ -257,13 +258,14 @@ function expectToolSuccess(reply: Reply, what: string, todo: string): string {
   return toolText(reply);
 }
 
-const oboGrants = () => emulator.events.filter((event) => event.type === 'token' && event.grant === OBO_GRANT).length;
+/** How many On-Behalf-Of tokens Entra ID issued among recorded events (recordEvents()). */
+const oboGrants = (events: readonly EmulatorEvent[]) => events.filter((event) => event.code === 'token-issued' && event.grant === OBO_GRANT).length;
 
 /** Records the form of every request to the token endpoint, then lets the emulator answer it. */
 function recordTokenRequests(): URLSearchParams[] {
   const forms: URLSearchParams[] = [];
   network.use(
-    http.post(emulator.tokenEndpoint, async ({ request }) => {
+    http.post(emulator.endpoints.token, async ({ request }) => {
       forms.push(new URLSearchParams(await request.clone().text()));
       // No response: msw hands the request on to the emulator.
     }),
@@ -346,10 +348,10 @@ describe('lesson 5: the On-Behalf-Of token cache', () => {
     const ada = await userToken(config, 'ada', ['tools.read']);
     const grace = await userToken(config, 'grace', ['tools.read']);
 
-    const before = oboGrants();
+    const seen = recordEvents();
     expectToolSuccess(await callTool(mcpUrl, ada, 'my_profile'), 'my_profile for Ada', TODO.cache);
     expectToolSuccess(await callTool(mcpUrl, ada, 'my_profile'), 'my_profile for Ada, again', TODO.cache);
-    expect(oboGrants() - before, `Ada's second call should be served from the cache: one OBO request, not ${oboGrants() - before}. See ${TODO.cache}.`).toBe(1);
+    expect(oboGrants(seen), `Ada's second call should be served from the cache: one OBO request, not ${oboGrants(seen)}. See ${TODO.cache}.`).toBe(1);
     expect(expectToolSuccess(await callTool(mcpUrl, grace, 'my_profile'), 'my_profile for Grace', TODO.cache), 'Grace must get her own profile, never Ada\'s.').toContain('Grace Hopper');
     expect(graph.calls.map((call) => call.oid), 'Every Graph call must carry the token of the user who called.').toEqual([ADA.oid, ADA.oid, GRACE.oid]);
 
@@ -378,10 +380,10 @@ describe('lesson 5: the On-Behalf-Of token cache', () => {
       const first = await start({ env });
       const second = await start({ env });
       const token = await userToken(first.config, 'ada', ['tools.read']);
-      const before = oboGrants();
+      const seen = recordEvents();
       expectToolSuccess(await callTool(first.mcpUrl, token, 'my_profile'), 'my_profile on the first instance', TODO.cache);
       expectToolSuccess(await callTool(second.mcpUrl, token, 'my_profile'), 'my_profile on the second instance', TODO.cache);
-      expect(oboGrants() - before, `The second instance should find the OBO token the first stored in Redis: 1 OBO request expected, saw ${oboGrants() - before}. See ${TODO.cache}.`).toBe(1);
+      expect(oboGrants(seen), `The second instance should find the OBO token the first stored in Redis: 1 OBO request expected, saw ${oboGrants(seen)}. See ${TODO.cache}.`).toBe(1);
       expect(graph.calls.map((call) => call.token).filter((value, i, all) => all.indexOf(value) === i).length, 'Both instances should have used the same cached Graph token.').toBe(1);
     });
 
@@ -391,11 +393,11 @@ describe('lesson 5: the On-Behalf-Of token cache', () => {
       expectToolSuccess(await callTool(mcpUrl, await userToken(config, 'ada', ['tools.read']), 'my_profile'), 'my_profile with Redis up', TODO.cache);
       await redis.kill();
       redis = undefined;
-      const before = oboGrants();
+      const seen = recordEvents();
       const reply = await callTool(mcpUrl, await userToken(config, 'grace', ['tools.read']), 'my_profile');
       expect(reply.status, `With Redis gone the server must still answer, not fail: got ${shown(reply)}. See ${TODO.cache}.`).toBeLessThan(500);
       expect(expectToolSuccess(reply, 'my_profile after Redis died (a cache miss: ask Entra ID again)', TODO.cache)).toContain('Grace Hopper');
-      expect(oboGrants() - before, 'Without the cache the server should have asked Entra ID for a new OBO token.').toBe(1);
+      expect(oboGrants(seen), 'Without the cache the server should have asked Entra ID for a new OBO token.').toBe(1);
       expect(logs.text(), `An operator should learn from the logs that Redis is unavailable. See ${TODO.cache}.`).toMatch(/redis/i);
     });
   });
