@@ -475,7 +475,7 @@ describe('lesson 3: Entra ID out of reach', () => {
     emulator.settings.accessTokenLifetimeSeconds = 60;
     const h = await start();
     const { mcp, oauth } = await signInWithSdkClient(h, 'ada');
-    network.use(http.post(emulator.tokenEndpoint, () => HttpResponse.error()));
+    network.use(http.post(emulator.endpoints.token, () => HttpResponse.error()));
     const result = (await mcp.callTool({ name: TOOL, arguments: {} }).catch((error: unknown) => {
       throw new Error(`With Entra ID out of reach, ${TOOL} should answer with an error result; the call failed: ${firstLine(error)}. See ${at('TODO 3.10', 'tools')}.`);
     })) as CallToolResult;
