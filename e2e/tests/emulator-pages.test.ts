@@ -4,7 +4,8 @@
  * user picked, so a page that looks right but signs in the wrong person fails.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { APPS, TENANT_ID } from '../../shared/emulator/directory.ts';
+import { APPS } from '../../shared/emulator/directory.ts';
+import { tenantEndpoints } from '../../shared/emulator/endpoints.ts';
 import { launchBrowser, Shots, type Browser } from '../support/browser.ts';
 import { catchRedirect, claims, pkce, tabTo } from '../support/flows.ts';
 import { freePort, startLab, type Lab } from '../support/servers.ts';
@@ -19,8 +20,8 @@ afterAll(async () => {
   await lab?.close();
 });
 
-function endpoint(path: string): string {
-  return new URL(`/${TENANT_ID}/oauth2/v2.0/${path}`, lab.emulatorUrl).href;
+function endpoint(name: 'authorize' | 'token' | 'deviceCode'): string {
+  return tenantEndpoints(lab.emulatorUrl)[name];
 }
 
 async function redeemCode(code: string, verifier: string, redirectUri: string): Promise<Record<string, unknown>> {
@@ -108,7 +109,7 @@ describe.each([{ js: true }, { js: false }])('device code page (JavaScript $js)'
   });
 
   async function deviceCode(): Promise<{ user_code: string; device_code: string; verification_uri: string }> {
-    const response = await fetch(endpoint('devicecode'), { method: 'POST', body: new URLSearchParams({ client_id: client, scope: 'User.Read openid profile' }) });
+    const response = await fetch(endpoint('deviceCode'), { method: 'POST', body: new URLSearchParams({ client_id: client, scope: 'User.Read openid profile' }) });
     return (await response.json()) as { user_code: string; device_code: string; verification_uri: string };
   }
 
