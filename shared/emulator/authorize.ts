@@ -8,6 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ALL_APPS, TENANT_ID, USERS, findApp, findUser, type AppRegistration, type TestUser } from './directory.ts';
+import { unconsentedPermissions } from './consent.ts';
 import type { CodeRecord, EmulatorContext, Exchange, SessionRecord } from './context.ts';
 import { EntraError, Errors } from './errors.ts';
 import { refusedEvent } from './events.ts';
@@ -96,8 +97,20 @@ async function startAuthorize(emulator: EmulatorContext, request: Request, param
     if (params.get('response_type') !== 'code') throw Errors.unsupportedResponseType(params.get('response_type') ?? '(none)');
     if (auth.codeChallenge && (params.get('code_challenge_method') ?? 'plain') !== 'S256') throw Errors.pkceMethod();
     const resolved = resolveScopes(auth.scope, auth.resource);
+    const unconsented = unconsentedPermissions(client, resolved, auth.scope);
     const sessionUser = sessionUserOf(emulator, request);
     const hinted = auth.loginHint ? findUser(auth.loginHint) : undefined;
+    if (unconsented.length > 0) {
+      const { displayName: resource } = resolved.resource;
+      // A silent request cannot show "Need admin approval": it gets consent_required (AADSTS65001).
+      if (params.get('prompt') === 'none') {
+        const missing = Errors.consentMissing(client.clientId, client.displayName, resource, unconsented);
+        throw new EntraError('consent_required', missing.code, missing.description);
+      }
+      const refused = Errors.adminConsentRequired(client.displayName, resource, unconsented);
+      emulator.emit(refusedEvent(refused, client.clientId));
+      return errorPage('Need admin approval', refused.message, refused.status);
+    }
     if (params.get('prompt') === 'none') {
       if (!sessionUser || (hinted && hinted.oid !== sessionUser.oid)) throw Errors.loginRequired();
       return issueCode(emulator, auth, sessionUser);

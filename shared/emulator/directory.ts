@@ -83,6 +83,12 @@ export interface AppRegistration {
   appRoleAssignments?: Record<string, string[]>;
   /** Apps allowed to call this API without a consent prompt (`preAuthorizedApplications`). */
   preAuthorizedClientIds?: string[];
+  /**
+   * Delegated permissions an administrator consented to for this app, by resource client ID (API
+   * permissions → Grant admin consent). With pre-authorization, the only consent there is: the
+   * emulator has no consent prompt, like a tenant where users may not consent (see consent.ts).
+   */
+  adminConsent?: Record<string, readonly string[]>;
   /** Federated identity credentials: outside tokens this app accepts as its client assertion. */
   federatedCredentials?: FederatedCredential[];
 }
@@ -147,6 +153,7 @@ export const APPS = {
     kind: 'public',
     redirectUris: ['http://localhost'],
     allowPublicClientFlows: true,
+    adminConsent: { [GRAPH_APP_ID]: ['User.Read'] },
   },
   /** Lesson 3: a web app that keeps a secret on its server. */
   webApp: {
@@ -155,6 +162,7 @@ export const APPS = {
     kind: 'confidential',
     redirectUris: ['http://localhost:3001/auth/callback'],
     secrets: ['offline-web-app-secret-not-a-real-secret'],
+    adminConsent: { [GRAPH_APP_ID]: ['User.Read'] },
   },
   /** Lesson 4 and 5: the MCP server as a protected API, and a confidential client for On-Behalf-Of. */
   mcpApi: {
@@ -169,6 +177,8 @@ export const APPS = {
       appRoles: ['MCP.Admin', 'Tools.Read.All'],
     },
     preAuthorizedClientIds: ['6d8f0a2c-4e6b-4d8f-b0a2-5c7e9a1b3d47'],
+    // On-Behalf-Of cannot show a consent prompt: the API's Graph permissions are consented beforehand.
+    adminConsent: { [GRAPH_APP_ID]: ['User.Read', 'Mail.Send'] },
     // Lesson 5: the server's managed identity may stand in for a secret (no secret needed in production).
     federatedCredentials: [
       { name: 'mcp-server-managed-identity', issuer: 'tenant', subject: 'c5e7a9b1-3d5f-4a7c-9e1b-2f4a6c8e0d93', audiences: ['api://AzureADTokenExchange'] },
@@ -179,7 +189,16 @@ export const APPS = {
     clientId: '6d8f0a2c-4e6b-4d8f-b0a2-5c7e9a1b3d47',
     displayName: 'Workshop MCP client (pre-registered public client)',
     kind: 'public',
-    redirectUris: ['http://localhost/callback', 'http://localhost/oauth/callback', 'http://localhost/oauth/callback/debug'],
+    // Mobile and desktop: the SDK client, Inspector 2.x (its server redeems the code) opened at localhost or at
+    // 127.0.0.1, its default. No single-page application URIs, so no browser page may redeem a code (consent.ts).
+    redirectUris: [
+      'http://localhost/callback',
+      'http://localhost/oauth/callback',
+      'http://localhost/oauth/callback/debug',
+      'http://127.0.0.1/oauth/callback',
+    ],
+    // Pre-authorized on the MCP API; Graph User.Read, which every new registration asks for, is consented.
+    adminConsent: { [GRAPH_APP_ID]: ['User.Read'] },
   },
   /** Lesson 4: an app-only caller (client credentials) holding an app role on the API. */
   daemon: {
@@ -198,7 +217,8 @@ export const APPS = {
     redirectUris: [],
     api: {
       identifierUris: [GRAPH_RESOURCE, `${GRAPH_RESOURCE}/`],
-      scopes: ['User.Read', 'Mail.Send'],
+      // Mail.Read is consented to no app here: asking for it shows what a missing consent looks like.
+      scopes: ['User.Read', 'Mail.Send', 'Mail.Read'],
       appRoles: ['User.Read.All', 'Mail.Send'],
     },
   },

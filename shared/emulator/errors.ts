@@ -170,6 +170,28 @@ export const Errors = {
   userDeclined: () => new EntraError('access_denied', 65004, 'User declined to consent to access the app.'),
   loginRequired: () =>
     new EntraError('login_required', 50058, 'A silent sign-in request was sent but no user is signed in.'),
+  crossOriginRedemption: (origin: string) =>
+    new EntraError(
+      'invalid_request',
+      9002326,
+      `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '${origin}'. ` +
+        'This tenant registers no single-page application redirect URIs: redeem the code from a server or native app, not from a browser page.',
+    ),
+  adminConsentRequired: (client: string, resource: string, permissions: string[]) =>
+    new EntraError(
+      'consent_required',
+      90094,
+      `The grant requires admin permission. ${client} asks for ${permissions.join(', ')} on ${resource}, which no administrator consented to ` +
+        "and for which the API does not pre-authorize it: users of this tenant cannot consent themselves (\"Need admin approval\").",
+      403,
+    ),
+  consentMissing: (clientId: string, client: string, resource: string, permissions: string[]) =>
+    new EntraError(
+      'invalid_grant',
+      65001,
+      `The user or administrator has not consented to use the application with ID '${clientId}' named '${client}'. ` +
+        `Send an interactive authorization request for this user and resource. Missing: ${permissions.join(', ')} on ${resource}.`,
+    ),
   authRequestExpired: () =>
     new EntraError('invalid_request', 50000, 'The sign-in request is unknown or expired. Start the sign-in again from the app.'),
 } as const;

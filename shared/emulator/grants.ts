@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { authenticateClient, type AuthenticatedClient } from './clientAuth.ts';
+import { requireConsent } from './consent.ts';
 import type { CodeRecord, DeviceRecord, EmulatorContext, Exchange, RefreshRecord } from './context.ts';
 import { TENANT_ID, findUser, type TestUser } from './directory.ts';
 import { EntraError, Errors } from './errors.ts';
@@ -164,6 +165,11 @@ export async function token({ request, emulator }: Exchange): Promise<Response> 
   const client = await authenticateClient(request, form, emulator);
   const grant = GRANTS.get(grantType);
   if (!grant) throw Errors.unsupportedGrantType(grantType);
+  // A browser page sends Origin. Entra lets it redeem a code or refresh token only for a redirect URI
+  // of the Single-page application platform, which no app of this tenant has.
+  // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#redirect-uris-for-single-page-apps-spas
+  const origin = request.headers.get('origin');
+  if (origin && (grantType === 'authorization_code' || grantType === 'refresh_token')) throw Errors.crossOriginRedemption(origin);
   const issued = await grant(client, form, emulator);
   emulator.emit({ code: 'token-issued', grant: grantType, clientId: client.app.clientId, user: issued.user, resource: issued.resource });
   return Response.json(issued.response, { headers: { 'cache-control': 'no-store', pragma: 'no-cache' } });
@@ -189,6 +195,7 @@ interface UserTokenRequest {
 async function userTokens(emulator: EmulatorContext, request: UserTokenRequest): Promise<IssuedTokens> {
   const { client, user } = request;
   const resolved = resolveScopes(request.scope, request.resource);
+  requireConsent(client.app, resolved, request.scope);
   const granted = grantedPermissions(resolved);
   const roles = user.apiRoles.filter((role) => resolved.resource.api?.appRoles.includes(role));
   const tokenContext = emulator.tokenContext();

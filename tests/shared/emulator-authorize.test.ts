@@ -135,6 +135,29 @@ describe('authorize: who may sign in, and where the answer goes', () => {
     expect(await otherPath.text(), 'a different path is an unregistered redirect URI').toContain('AADSTS50011');
   });
 
+  it('shows "Need admin approval" (AADSTS90094) to a client the API neither pre-authorizes nor was consented for', async () => {
+    // Lesson 2's public client asking for lesson 4's API: the mistake of giving Inspector the wrong client ID.
+    const page = await fetchManual(mcpClientAuthorize({ client_id: APPS.publicClient.clientId, redirect_uri: LOOPBACK }));
+    const text = await page.text();
+    expect(page.headers.get('location'), 'no code, no redirect: the user sees the refusal').toBeNull();
+    expect(text, 'the page names Entra\'s code for a consent only an administrator can give').toContain('AADSTS90094');
+    expect(text, 'and the permission that lacks consent').toContain('tools.read');
+    expect(text, 'no account picker: nobody can sign in past it').not.toContain('Pick an account');
+  });
+
+  it('answers a silent request (prompt=none) without consent with consent_required (AADSTS65001)', async () => {
+    const params = redirectParams(await fetchManual(mcpClientAuthorize({ client_id: APPS.publicClient.clientId, redirect_uri: LOOPBACK, prompt: 'none' })));
+    expect(params.get('error'), 'OpenID Connect\'s error for a missing consent').toBe('consent_required');
+    expect(params.get('error_description'), 'Entra\'s code for it').toMatch(/^AADSTS65001:/);
+  });
+
+  it('lets a pre-authorized client sign in for the API, and any client sign in with OpenID scopes alone', async () => {
+    const preAuthorized = await fetchManual(mcpClientAuthorize());
+    expect(await preAuthorized.text(), 'the MCP client is pre-authorized on the API').toContain('Pick an account');
+    const signInOnly = await fetchManual(mcpClientAuthorize({ client_id: APPS.publicClient.clientId, redirect_uri: LOOPBACK, scope: 'openid profile' }));
+    expect(await signInOnly.text(), 'signing in alone needs no consent').toContain('Pick an account');
+  });
+
   it('passes state back to the app with the code (response_mode=query)', async () => {
     const { code, result } = await signInForCode({
       endpoints,

@@ -236,6 +236,43 @@ describe('after a revocation', () => {
   });
 });
 
+describe('consent and cross-origin redemption', () => {
+  it('refuses a code redeemed from a browser page (Origin): AADSTS9002326, readable through CORS', async () => {
+    const { code, verifier } = await signInForCode({ endpoints, clientId: APPS.mcpClient.clientId, redirectUri: CALLBACK, scope: `${API_URI}/tools.read` });
+    const reply = await postForm(
+      endpoints.token,
+      { grant_type: 'authorization_code', client_id: APPS.mcpClient.clientId, code, redirect_uri: CALLBACK, code_verifier: verifier },
+      { origin: 'http://localhost:6274' },
+    );
+    expectEntraError(reply, { status: 400, error: 'invalid_request', code: 9002326 }, 'a cross-origin redemption for a Mobile and desktop redirect URI');
+    expect(reply.body.error_description, 'the description names the origin').toContain("'http://localhost:6274'");
+    expect(reply.headers.get('access-control-allow-origin'), 'a browser page can read the error, as from Entra ID').toBe('*');
+  });
+
+  it('refuses a refresh token redeemed from a browser page too (AADSTS9002326)', async () => {
+    const tokens = await apiTokens('grace');
+    const reply = await postForm(
+      endpoints.token,
+      { grant_type: 'refresh_token', client_id: APPS.mcpClient.clientId, refresh_token: tokens.refresh_token! },
+      { origin: 'http://localhost:6274' },
+    );
+    expectEntraError(reply, { status: 400, error: 'invalid_request', code: 9002326 }, 'a cross-origin refresh for a Mobile and desktop client');
+  });
+
+  it('answers AADSTS65001 to a refresh that asks for a permission nobody consented to', async () => {
+    const tokens = await graphTokens('ada');
+    const reply = await refresh(APPS.publicClient.clientId, tokens.refresh_token!, { scope: 'Mail.Send' });
+    expectEntraError(reply, { status: 400, error: 'invalid_grant', code: 65001 }, 'lesson 2\'s client was consented User.Read only');
+    expect(reply.body.error_description, 'the description names the missing permission').toContain('Mail.Send');
+  });
+
+  it('answers AADSTS65001 to On-Behalf-Of for a Graph permission the API was not consented (Mail.Read)', async () => {
+    const tokens = await apiTokens('ada');
+    const reply = await onBehalfOf(tokens.access_token, { scope: `${GRAPH}/Mail.Read` });
+    expectEntraError(reply, { status: 400, error: 'invalid_grant', code: 65001 }, 'the API\'s admin consent covers User.Read and Mail.Send only');
+  });
+});
+
 describe('client authentication', () => {
   it('refuses a public client that presents a secret (AADSTS700025)', async () => {
     expectEntraError(
