@@ -1,316 +1,65 @@
 /**
  * `npm run grade -- <workspace>...`: grade learner workspaces (clones of this repository with the
- * learner's edits) with this repository's tests, the instructor's copy.
+ * learner's edits) with this repository's tests, the instructor's copy. Learner code is untrusted.
  *
- * For each workspace and lesson, the lesson's suite runs in a child process with a time limit
- * (LAB_TARGET points the tests at the code under grading). Learner code is untrusted, so it never runs
- * in the submission itself: each lesson is graded in a scratch copy in the temp folder that holds the
- * workspace's `lessons/` folder, this repository's `shared/` and its `node_modules` (a symlink, a
- * junction on Windows). The submission is only read, a lesson that deletes or rewrites its own files
- * harms the copy and is flagged, and every lesson is graded with the same dependencies and shared code
- * the tests were written against. State the lesson code keeps (LAB_STATE_DIR) stays in the copy too.
+ *   1. The grader's files a run needs (tests, shared/) are frozen into a scratch folder once, and the
+ *      checkout's files are fingerprinted.
+ *   2. Each lesson's tests run once against the reference solution: the tests to award points for.
+ *   3. Each workspace × lesson runs in its own sandbox (sandbox.ts), up to `--jobs` at a time, each with
+ *      its own ports, state and time limit, so a hung lesson holds one slot, not the room.
+ *   4. Each run is judged (grading/judge.ts); a run that forged results, broke out of its sandbox or
+ *      changed the grader's files is marked `tampered` and scores 0.
+ *   5. The table, `report.json` and `grades.csv` (grading/report.ts). `--shard i/n` grades a part of
+ *      the room; `--merge` joins the parts' reports.
  *
- * Points come from `grading.json` (see gradingConfig.ts). Results: a table on the terminal, and
- * `grade-report/report.json` (per workspace, per lesson, per test: status, message, points) plus
- * `grade-report/grades.csv` for gradebooks. A lesson that hangs, crashes or throws at import is marked
- * as such; the other lessons and workspaces are still graded. Exit code 0 whenever the grading ran.
+ * Points come from `grading.json` (gradingConfig.ts). Exit code 0 whenever the grading ran.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { availableLessons, numberedFolders, repoPath, ROOT, type Lesson } from './lessons.ts';
 import { readGradingConfig, testPoints } from './gradingConfig.ts';
+import { parseGradeArgs, type GradeOptions } from './grading/args.ts';
+import { changedFiles, digest } from './grading/digests.ts';
+import { cleanMessage, judge, sentinelProblems, type Plan } from './grading/judge.ts';
+import {
+  byName,
+  closingWarnings,
+  describeRun,
+  formatTable,
+  LEGEND,
+  mergeReports,
+  readReport,
+  sum,
+  writeReport,
+  type GradedLesson,
+  type GradedWorkspace,
+  type GradeReport,
+} from './grading/report.ts';
+import { availableLessons, numberedFolders, repoPath, ROOT, type Lesson } from './lessons.ts';
 import { bold, dim, green, LabError, red, say, sayNext, yellow } from './output.ts';
+import { freezeGraderFiles, prepareSandbox, removeSandbox, runInSandbox } from './sandbox.ts';
 import { normalize, readFolder } from './starters.ts';
-import { cleanTestEnv, runSuite, type SuiteRun, type TestEvent } from './suiteRun.ts';
 
-export type LessonStatus = 'passed' | 'failed' | 'timeout' | 'crashed' | 'import-error' | 'missing';
-export type GradedTestStatus = 'passed' | 'failed' | 'skipped' | 'not-run';
+export { formatCsv, formatTable, mergeReports, type GradeReport } from './grading/report.ts';
 
-export interface GradedTest {
-  fullName: string;
-  status: GradedTestStatus;
-  /** The learner-facing message of a failed test; why it did not run otherwise. */
-  message: string;
-  points: number;
-  maxPoints: number;
-}
+const ISOLATION =
+  "a sandbox per run; test workers under Node's permission model; modules served only from the sandbox; sentinel tests; fingerprints of the grader's files";
 
-export interface GradedLesson {
-  number: number;
-  folder: string;
-  status: LessonStatus;
-  /** One line: what happened (the first failure, the time limit, the import error…). */
-  message: string;
-  points: number;
-  maxPoints: number;
-  durationMs: number;
-  /** Files of the lesson that its code deleted or changed while the tests ran (in the scratch copy). */
-  modifiedOwnFiles: string[];
-  tests: GradedTest[];
-}
-
-export interface GradedWorkspace {
-  name: string;
-  path: string;
-  /** Set when the folder is not a workspace at all. */
-  problem?: string;
-  points: number;
-  maxPoints: number;
-  lessons: GradedLesson[];
-}
-
-export interface GradeReport {
-  gradedAt: string;
-  pointsFile: string;
-  timeLimitSeconds: number;
-  lessons: Array<{ number: number; folder: string; title: string; maxPoints: number; tests: Array<{ fullName: string; points: number }> }>;
-  workspaces: GradedWorkspace[];
-  /** Names in the points file that match no test (a renamed test, a typo). */
-  warnings: string[];
-}
-
-export interface GradeOptions {
-  workspaces: string[];
-  outDir: string;
-  timeLimitSeconds?: number;
-  pointsFile?: string;
-  /** Only these lesson numbers (default: every lesson of this repository). */
-  only?: number[];
-}
-
-/**
- * The suite's tests, from a run against the reference solutions. (`vitest list` would not do: it shows
- * `it.each` tests with their name templates unexpanded.) A solution that fails a test is a warning.
- */
-async function listTests(lesson: Lesson, scratch: string, timeLimitSeconds: number, warnings: string[]): Promise<string[]> {
-  const state = path.join(scratch, `${lesson.folder}-solutions`);
-  mkdirSync(state, { recursive: true });
-  const run = await runSuite({
-    testFile: repoPath(lesson.testFile),
-    target: 'solutions',
-    eventsFile: path.join(state, 'events.ndjson'),
-    mode: 'isolated',
-    timeoutMs: timeLimitSeconds * 1000,
-    env: cleanTestEnv({ LAB_STATE_DIR: state }),
-  });
-  const names = run.events.tests.map((test) => test.fullName);
-  if (names.length === 0) {
-    const why = run.timedOut ? `it did not finish within ${timeLimitSeconds} s` : run.events.errors[0]?.message || lastLine(run.output);
-    throw new LabError(`Could not collect the tests of lesson ${lesson.number} from a run against solutions/${lesson.folder}: ${why}`);
-  }
-  const failed = run.events.tests.filter((test) => test.status !== 'passed').length;
-  if (failed > 0 || run.timedOut) {
-    warnings.push(`the reference solution of lesson ${lesson.number} does not pass ${failed} of its ${names.length} tests here (${run.timedOut ? 'time limit reached' : 'run npm test'})`);
-  }
-  return names;
-}
-
-export async function grade(options: GradeOptions): Promise<GradeReport> {
-  const config = readGradingConfig(options.pointsFile);
-  const timeLimitSeconds = options.timeLimitSeconds ?? config.timeLimitSeconds;
-  const lessons = availableLessons().filter((lesson) => !options.only || options.only.includes(lesson.number));
-  if (lessons.length === 0) throw new LabError('There are no lessons to grade with these options.');
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'lab-grade-'));
-  const warnings: string[] = [];
-  try {
-    const plans = [];
-    for (const lesson of lessons) {
-      say(dim(`Collecting the tests of lesson ${lesson.number} (a run against the reference solution)…`));
-      const names = await listTests(lesson, scratch, timeLimitSeconds, warnings);
-      const allocation = testPoints(config, lesson.number, names);
-      warnings.push(...allocation.unknown.map((name) => `${config.file}: lesson ${lesson.number} has no test named "${name}"`));
-      plans.push({ lesson, tests: names.map((fullName) => ({ fullName, points: allocation.points.get(fullName) ?? 0 })) });
-    }
-    const workspaces: GradedWorkspace[] = [];
-    const names = uniqueNames(options.workspaces);
-    for (const [index, workspace] of options.workspaces.entries()) {
-      const name = names[index]!;
-      say(`${bold(name)} ${dim(path.resolve(workspace))}`);
-      workspaces.push(await gradeWorkspace(name, path.resolve(workspace), plans, scratch, timeLimitSeconds));
-    }
-    const report: GradeReport = {
-      gradedAt: new Date().toISOString(),
-      pointsFile: config.file,
-      timeLimitSeconds,
-      lessons: plans.map(({ lesson, tests }) => ({
-        number: lesson.number,
-        folder: lesson.folder,
-        title: lesson.title,
-        maxPoints: round(tests.reduce((sum, test) => sum + test.points, 0)),
-        tests,
-      })),
-      workspaces,
-      warnings,
-    };
-    writeReport(report, options.outDir);
-    return report;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-interface Plan {
+interface LessonPlan extends Plan {
   lesson: Lesson;
-  tests: Array<{ fullName: string; points: number }>;
+  title: string;
 }
 
-/** Where a workspace keeps its lessons: `<ws>/lessons`, or the folder itself when it holds NN-* lessons. */
-function lessonsRootOf(workspace: string): string | undefined {
-  if (!existsSync(workspace) || !statSync(workspace).isDirectory()) return undefined;
-  const lessons = path.join(workspace, 'lessons');
-  if (existsSync(lessons)) return lessons;
-  return numberedFolders(workspace).length > 0 ? workspace : undefined;
-}
-
-async function gradeWorkspace(name: string, workspace: string, plans: Plan[], scratch: string, timeLimitSeconds: number): Promise<GradedWorkspace> {
-  const lessonsRoot = lessonsRootOf(workspace);
-  const problem = !existsSync(workspace)
-    ? 'the folder does not exist'
-    : lessonsRoot === undefined
-      ? 'not a workspace: it has no lessons/ folder'
-      : undefined;
-  const graded: GradedLesson[] = [];
-  for (const plan of plans) {
-    const source = lessonsRoot ? path.join(lessonsRoot, plan.lesson.folder) : undefined;
-    let result: GradedLesson;
-    if (!source || !existsSync(source)) {
-      result = missingLesson(plan, problem ?? `${plan.lesson.folder} is not in this workspace`);
-    } else {
-      result = await gradeLesson(plan, lessonsRoot!, source, path.join(scratch, `${name}-${plan.lesson.folder}`), timeLimitSeconds);
-    }
-    say(`  lesson ${plan.lesson.number}: ${describe(result)}`);
-    graded.push(result);
-  }
-  return {
-    name,
-    path: workspace,
-    ...(problem ? { problem } : {}),
-    points: round(graded.reduce((sum, lesson) => sum + lesson.points, 0)),
-    maxPoints: round(graded.reduce((sum, lesson) => sum + lesson.maxPoints, 0)),
-    lessons: graded,
+/** Runs `work` on every item, at most `jobs` at a time. */
+async function pool<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
   };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
 }
 
-function missingLesson(plan: Plan, why: string): GradedLesson {
-  return {
-    number: plan.lesson.number,
-    folder: plan.lesson.folder,
-    status: 'missing',
-    message: why,
-    points: 0,
-    maxPoints: round(plan.tests.reduce((sum, test) => sum + test.points, 0)),
-    durationMs: 0,
-    modifiedOwnFiles: [],
-    tests: plan.tests.map((test) => ({ fullName: test.fullName, status: 'not-run', message: why, points: 0, maxPoints: test.points })),
-  };
-}
-
-/** The scratch copy a lesson is graded in (and mutants run in): the workspace's lessons, our shared code and dependencies. */
-export function prepareSandbox(sandbox: string, lessonsRoot: string): string {
-  mkdirSync(sandbox, { recursive: true });
-  const skip = (source: string) => !/[\\/](node_modules|\.git)$/.test(source);
-  cpSync(lessonsRoot, path.join(sandbox, 'lessons'), { recursive: true, filter: skip, dereference: false });
-  cpSync(path.join(ROOT, 'shared'), path.join(sandbox, 'shared'), { recursive: true, filter: skip });
-  for (const file of ['package.json', 'tsconfig.json']) {
-    if (existsSync(path.join(ROOT, file))) cpSync(path.join(ROOT, file), path.join(sandbox, file));
-  }
-  // A junction needs no special rights on Windows; elsewhere the type is ignored.
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(sandbox, 'node_modules'), 'junction');
-  mkdirSync(path.join(sandbox, '.lab'));
-  return sandbox;
-}
-
-async function gradeLesson(plan: Plan, lessonsRoot: string, source: string, sandbox: string, timeLimitSeconds: number): Promise<GradedLesson> {
-  const { lesson } = plan;
-  prepareSandbox(sandbox, lessonsRoot);
-  const before = readFolder(source);
-  const started = Date.now();
-  const run = await runSuite({
-    testFile: repoPath(lesson.testFile),
-    target: sandbox,
-    eventsFile: path.join(sandbox, '.lab', 'events.ndjson'),
-    mode: 'isolated',
-    timeoutMs: timeLimitSeconds * 1000,
-    env: cleanTestEnv({ LAB_STATE_DIR: path.join(sandbox, '.lab') }),
-  });
-  const durationMs = Date.now() - started;
-  const after = readFolder(path.join(sandbox, 'lessons', lesson.folder));
-  const modifiedOwnFiles = [...before.keys()].filter((name) => after.get(name) === undefined || normalize(after.get(name)!) !== normalize(before.get(name)!));
-  const result = judge(plan, run, timeLimitSeconds);
-  // The copy is not needed any more; the next lesson gets a fresh one.
-  rmSync(sandbox, { recursive: true, force: true });
-  // Messages name files of the scratch copy, which is gone: name the submission's files instead.
-  const relabel = (text: string) => text.split(path.join(sandbox, 'lessons')).join(lessonsRoot);
-  return {
-    ...result,
-    message: relabel(result.message),
-    tests: result.tests.map((test) => ({ ...test, message: relabel(test.message) })),
-    durationMs,
-    modifiedOwnFiles,
-  };
-}
-
-/** Status, points and per-test results from one run. */
-export function judge(plan: Plan, run: SuiteRun, timeLimitSeconds: number): Omit<GradedLesson, 'durationMs' | 'modifiedOwnFiles'> {
-  const { events } = run;
-  const byName = new Map<string, TestEvent>(events.tests.map((test) => [test.fullName, test]));
-  const failures = events.tests.filter((test) => test.status === 'failed');
-  const passedCount = events.tests.filter((test) => test.status === 'passed').length;
-  const importError = failures.find((test) => /^Could not load /.test(test.message));
-
-  let status: LessonStatus;
-  let message: string;
-  if (run.timedOut) {
-    status = 'timeout';
-    message = `hung: stopped after the time limit of ${timeLimitSeconds} s (${events.tests.length} of ${plan.tests.length} tests had finished)`;
-  } else if (importError && passedCount === 0) {
-    status = 'import-error';
-    message = importError.message;
-  } else if (!events.ended || (events.tests.length === 0 && events.errors.length > 0)) {
-    status = 'crashed';
-    const why = events.errors[0]?.message || lastLine(run.output) || `vitest exited with code ${run.code}`;
-    message = `crashed: ${why}`;
-  } else if (failures.length === 0 && events.errors.length === 0 && events.tests.length > 0) {
-    status = 'passed';
-    message = 'every test passes';
-  } else {
-    status = 'failed';
-    message = failures[0]?.message || events.errors[0]?.message || 'a test failed';
-  }
-
-  const notRun = status === 'timeout' ? 'not run: the time limit was reached' : status === 'crashed' ? 'not run: the test run crashed' : 'not run';
-  const tests: GradedTest[] = plan.tests.map(({ fullName, points }) => {
-    const event = byName.get(fullName);
-    const testStatus: GradedTestStatus = !event ? 'not-run' : event.status === 'passed' ? 'passed' : event.status === 'failed' ? 'failed' : event.status === 'skipped' ? 'skipped' : 'not-run';
-    return {
-      fullName,
-      status: testStatus,
-      message: event?.status === 'failed' ? event.message : event ? '' : notRun,
-      points: testStatus === 'passed' ? points : 0,
-      maxPoints: points,
-    };
-  });
-  return {
-    number: plan.lesson.number,
-    folder: plan.lesson.folder,
-    status,
-    message,
-    points: round(tests.reduce((sum, test) => sum + test.points, 0)),
-    maxPoints: round(tests.reduce((sum, test) => sum + test.maxPoints, 0)),
-    tests,
-  };
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').filter((line) => line.trim() !== '').at(-1)?.trim() ?? '';
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-/** Workspace names for the table: the folder name, made unique. */
+/** Workspace names for the table: the folder name, made unique in the order given. */
 export function uniqueNames(workspaces: string[]): string[] {
   const seen = new Map<string, number>();
   return workspaces.map((workspace) => {
@@ -321,120 +70,258 @@ export function uniqueNames(workspaces: string[]): string[] {
   });
 }
 
-const STATUS_WORD: Record<LessonStatus, string> = {
-  passed: 'passed',
-  failed: 'failing tests',
-  timeout: 'hung',
-  crashed: 'crashed',
-  'import-error': 'throws at import',
-  missing: 'missing',
-};
-
-function describe(lesson: GradedLesson): string {
-  const points = `${lesson.points}/${lesson.maxPoints}`;
-  const tampered = lesson.modifiedOwnFiles.length > 0 ? ` · changed its own files: ${lesson.modifiedOwnFiles.join(', ')}` : '';
-  const paint = lesson.status === 'passed' ? green : lesson.status === 'failed' ? yellow : red;
-  const message = lesson.message.replace(/\s*\n\s*/g, ' ');
-  return `${paint(points)} ${STATUS_WORD[lesson.status]}${lesson.status === 'passed' ? '' : dim(` · ${message}`)}${tampered}`;
+/** The workspaces of shard `index` of `count`: every count-th one of the room sorted by name. */
+export function shardOf<T extends { name: string }>(room: T[], shard: GradeOptions['shard']): T[] {
+  const sorted = [...room].sort(byName);
+  return shard ? sorted.filter((_, position) => position % shard.count === shard.index - 1) : sorted;
 }
 
-/** The cell of the table: points, and a word when the lesson did not simply run. */
-function cell(lesson: GradedLesson): string {
-  const points = `${lesson.points}/${lesson.maxPoints}`;
-  const flag = lesson.status === 'passed' || lesson.status === 'failed' ? '' : ` ${STATUS_WORD[lesson.status]}`;
-  const tampered = lesson.modifiedOwnFiles.length > 0 ? ' !files' : '';
-  return `${points}${flag}${tampered}`;
+/** The grader's own files: what no run may change (node_modules is protected by the permission model only). */
+function checkoutPaths(options: GradeOptions, pointsFile: string): string[] {
+  const top = readdirSync(ROOT).filter((name) => name !== 'node_modules' && name !== '.git');
+  const git = ['hooks', 'config'].map((name) => path.join(ROOT, '.git', name));
+  return [...top.map((name) => path.join(ROOT, name)), ...git, pointsFile, options.outDir];
 }
 
-/** The workspaces × lessons table, as lines (plain text; the caller may colour it). */
-export function formatTable(report: GradeReport): string[] {
-  const header = ['workspace', ...report.lessons.map((lesson) => `lesson ${lesson.number}`), 'total'];
-  const rows = report.workspaces.map((workspace) => [
-    workspace.name,
-    ...workspace.lessons.map(cell),
-    `${workspace.points}/${workspace.maxPoints}`,
-  ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((text, column) => (column === 0 ? text.padEnd(widths[column]!) : text.padStart(widths[column]!))).join('  ');
-  return [line(header), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)];
+function inside(file: string, folder: string): boolean {
+  const relative = path.relative(folder, file);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-/** One CSV field, quoted when it needs to be (RFC 4180). */
-function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/** The suite's tests, from a run against the reference solution (a failing solution is a warning). */
+async function listTests(lesson: Lesson, frozen: string, scratch: string, timeLimitSeconds: number, warnings: string[]): Promise<string[]> {
+  const sandbox = prepareSandbox(path.join(scratch, `list-${lesson.folder}`), frozen, lesson, lesson.solutionDir);
+  try {
+    const run = await runInSandbox(sandbox, timeLimitSeconds * 1000);
+    const tests = run.events.tests.filter((test) => !sandbox.sentinels.includes(test.fullName));
+    if (tests.length === 0) {
+      const why = run.timedOut ? `it did not finish within ${timeLimitSeconds} s` : run.events.errors[0]?.message || run.output.trim().split('\n').at(-1);
+      throw new LabError(`Could not collect the tests of lesson ${lesson.number} from a run against solutions/${lesson.folder}: ${why}`);
+    }
+    const failed = tests.filter((test) => test.status !== 'passed').length;
+    if (failed > 0 || run.timedOut) {
+      warnings.push(`the reference solution of lesson ${lesson.number} does not pass ${failed} of its ${tests.length} tests here (${run.timedOut ? 'time limit reached' : 'run npm test'})`);
+    }
+    return tests.map((test) => test.fullName);
+  } finally {
+    removeSandbox(sandbox);
+  }
 }
 
-export function formatCsv(report: GradeReport): string {
-  const header = ['workspace', ...report.lessons.map((lesson) => `lesson ${lesson.number}`), 'total', 'max', 'notes'];
-  const rows = report.workspaces.map((workspace) => {
-    const notes = [
-      ...(workspace.problem ? [workspace.problem] : []),
-      ...workspace.lessons
-        .filter((lesson) => lesson.status !== 'passed' && lesson.status !== 'failed')
-        .map((lesson) => `lesson ${lesson.number}: ${STATUS_WORD[lesson.status]}`),
-      ...workspace.lessons.filter((lesson) => lesson.modifiedOwnFiles.length > 0).map((lesson) => `lesson ${lesson.number}: changed its own files`),
+/** Where a workspace keeps its lessons: `<ws>/lessons`, or the folder itself when it holds NN-* lessons. */
+function lessonsRootOf(workspace: string): string | undefined {
+  if (!existsSync(workspace) || !statSync(workspace).isDirectory()) return undefined;
+  const lessons = path.join(workspace, 'lessons');
+  if (existsSync(lessons)) return lessons;
+  return numberedFolders(workspace).length > 0 ? workspace : undefined;
+}
+
+function missingLesson(plan: LessonPlan, why: string): GradedLesson {
+  return {
+    number: plan.number,
+    folder: plan.folder,
+    status: 'missing',
+    message: why,
+    points: 0,
+    maxPoints: sum(plan.tests.map((test) => test.points)),
+    durationMs: 0,
+    modifiedOwnFiles: [],
+    tampering: [],
+    tests: plan.tests.map((test) => ({ fullName: test.fullName, status: 'not-run', message: why, points: 0, maxPoints: test.points })),
+  };
+}
+
+interface Run {
+  workspace: { name: string; path: string };
+  plan: LessonPlan;
+  lessonsRoot: string;
+  /** Reasons found by checks outside the run itself (the checkout changed while it ran). */
+  tampering: string[];
+  result?: GradedLesson;
+}
+
+export async function grade(options: GradeOptions): Promise<GradeReport> {
+  const config = readGradingConfig(options.pointsFile);
+  const timeLimitSeconds = options.timeLimitSeconds ?? config.timeLimitSeconds;
+  const lessons = availableLessons().filter((lesson) => !options.only || options.only.includes(lesson.number));
+  if (lessons.length === 0) throw new LabError('There are no lessons to grade with these options.');
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'lab-grade-'));
+  const warnings: string[] = [];
+  const names = uniqueNames(options.workspaces);
+  const room = shardOf(options.workspaces.map((workspace, index) => ({ name: names[index]!, path: path.resolve(workspace) })), options.shard);
+  const protectedPaths = checkoutPaths(options, options.pointsFile ?? path.join(ROOT, 'grading.json'));
+  const protectedRoots = [ROOT, options.outDir, scratch, ...room.map((workspace) => workspace.path)];
+  try {
+    const frozen = freezeGraderFiles(path.join(scratch, 'frozen'), lessons);
+    let baseline = digest(protectedPaths);
+
+    const plans: LessonPlan[] = [];
+    say(dim(`Collecting the tests of ${lessons.length} lesson(s) from runs against the reference solutions…`));
+    await pool(lessons, options.jobs, async (lesson) => {
+      const tests = await listTests(lesson, frozen, scratch, timeLimitSeconds, warnings);
+      const allocation = testPoints(config, lesson.number, tests);
+      warnings.push(...allocation.unknown.map((name) => `${config.file}: lesson ${lesson.number} has no test named "${name}"`));
+      plans.push({ lesson, number: lesson.number, folder: lesson.folder, title: lesson.title, tests: tests.map((fullName) => ({ fullName, points: allocation.points.get(fullName) ?? 0 })) });
+    });
+    plans.sort((a, b) => a.number - b.number);
+
+    const runs: Run[] = [];
+    const results = new Map<string, GradedLesson[]>();
+    const problems = new Map<string, string>();
+    for (const workspace of room) {
+      const lessonsRoot = lessonsRootOf(workspace.path);
+      const problem = !existsSync(workspace.path) ? 'the folder does not exist' : lessonsRoot === undefined ? 'not a workspace: it has no lessons/ folder' : undefined;
+      if (problem) problems.set(workspace.name, problem);
+      results.set(workspace.name, []);
+      for (const plan of plans) {
+        const source = lessonsRoot && path.join(lessonsRoot, plan.folder);
+        if (!source || !existsSync(source)) results.get(workspace.name)!.push(missingLesson(plan, problem ?? `${plan.folder} is not in this workspace`));
+        else runs.push({ workspace, plan, lessonsRoot: lessonsRoot!, tampering: [] });
+      }
+    }
+
+    say(dim(`Grading ${room.length} workspace(s) × ${plans.length} lesson(s): ${runs.length} run(s), ${options.jobs} at a time…`));
+    const active = new Set<Run>();
+    let index = 0;
+    await pool(runs, options.jobs, async (run) => {
+      const id = String(index++);
+      active.add(run);
+      const graded = await gradeLesson(run, path.join(scratch, 'runs', id), frozen, timeLimitSeconds, protectedRoots, async () => {
+        // The checkout, compared after every run: a change is blamed on every run that was under way.
+        active.delete(run);
+        const now = digest(protectedPaths);
+        const changed = changedFiles(baseline, now);
+        if (changed.length > 0) {
+          const reason = `the grader's files changed while it ran (${changed.slice(0, 3).map((file) => repoPath(file)).join(', ')})`;
+          for (const suspect of [run, ...active]) suspect.tampering.push(reason);
+          warnings.push(`${reason}; restore them (git status, git checkout) and grade the workspaces flagged with it again, with --jobs 1 to tell them apart`);
+          baseline = now;
+        }
+      });
+      run.result = graded;
+      const paint = graded.status === 'passed' ? green : graded.status === 'failed' ? yellow : red;
+      say(`${bold(run.workspace.name)} lesson ${run.plan.number}: ${paint(describeRun(graded))} ${dim(`(${(graded.durationMs / 1000).toFixed(1)} s)`)}`);
+    });
+
+    const workspaces: GradedWorkspace[] = room.map((workspace) => {
+      const lessonsOf = [...results.get(workspace.name)!, ...runs.filter((run) => run.workspace === workspace).map((run) => run.result!)].sort((a, b) => a.number - b.number);
+      const problem = problems.get(workspace.name);
+      return {
+        name: workspace.name,
+        path: workspace.path,
+        ...(problem ? { problem } : {}),
+        points: sum(lessonsOf.map((lesson) => lesson.points)),
+        maxPoints: sum(lessonsOf.map((lesson) => lesson.maxPoints)),
+        lessons: lessonsOf,
+      };
+    });
+    const report: GradeReport = {
+      gradedAt: new Date().toISOString(),
+      pointsFile: config.file,
+      timeLimitSeconds,
+      isolation: ISOLATION,
+      ...(options.shard ? { shard: options.shard } : {}),
+      lessons: plans.map(({ number, folder, title, tests }) => ({ number, folder, title, maxPoints: sum(tests.map((test) => test.points)), tests })),
+      workspaces,
+      warnings,
+    };
+    writeReport(report, options.outDir);
+    return report;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** One workspace × lesson in a fresh sandbox; `finished` runs as soon as the tests have stopped. */
+async function gradeLesson(
+  run: Run,
+  dir: string,
+  frozen: string,
+  timeLimitSeconds: number,
+  protectedRoots: string[],
+  finished: () => Promise<void>,
+): Promise<GradedLesson> {
+  const { plan, lessonsRoot } = run;
+  const source = path.join(lessonsRoot, plan.folder);
+  const sandbox = prepareSandbox(dir, frozen, plan.lesson, source);
+  try {
+    const before = readFolder(source);
+    const graderBefore = digest(sandbox.graderPaths);
+    const started = Date.now();
+    const result = await runInSandbox(sandbox, timeLimitSeconds * 1000);
+    const durationMs = Date.now() - started;
+    await finished();
+    const after = readFolder(sandbox.lessonDir);
+    const modifiedOwnFiles = [...before.keys()].filter((name) => after.get(name) === undefined || normalize(after.get(name)!) !== normalize(before.get(name)!));
+
+    // Messages name files of the sandbox, which is about to go: name the submission's files instead.
+    const replacements: Array<[string, string]> = [];
+    for (const root of new Set([safeRealpath(sandbox.root), sandbox.root])) {
+      replacements.push([path.join(root, 'lessons'), lessonsRoot], [root, '(grading sandbox)']);
+    }
+    const graderChanged = changedFiles(graderBefore, digest(sandbox.graderPaths)).map((file) => path.relative(sandbox.root, file).split(path.sep).join('/'));
+    // Refused accesses that matter: the grader's files, other runs, other workspaces, and the test files,
+    // config and guard of this very sandbox (a lesson may well probe other paths of its own folder).
+    const graderFiles = sandbox.graderPaths.filter((file) => !/\.json$/.test(file));
+    const refused = result.refusedAccess.filter((access) =>
+      inside(access.resource, dir)
+        ? graderFiles.some((file) => inside(access.resource, file))
+        : protectedRoots.some((root) => inside(access.resource, root)),
+    );
+    const tampering = [
+      ...run.tampering,
+      ...sentinelProblems(result, sandbox.sentinels, plan),
+      ...(graderChanged.length > 0 ? [`it changed the grader's files in its sandbox (${graderChanged.slice(0, 3).join(', ')})`] : []),
+      ...result.refusedModules.map((file) => `it asked to load ${file}, outside its sandbox (refused)`),
+      ...[...new Set(refused.map((access) => `it tried to ${access.permission === 'FileSystemWrite' ? 'write' : 'read'} ${access.resource}${inside(access.resource, dir) ? ' (a grader file)' : ', outside its sandbox'} (refused)`))],
     ];
-    return [workspace.name, ...workspace.lessons.map((lesson) => lesson.points), workspace.points, workspace.maxPoints, notes.join('; ')];
-  });
-  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+    const clean = (text: string) => cleanMessage(text, replacements);
+    const verdict = judge(plan, result, timeLimitSeconds, tampering.map(clean), clean);
+    return { ...verdict, durationMs, modifiedOwnFiles };
+  } finally {
+    removeSandbox(sandbox);
+  }
 }
 
-function writeReport(report: GradeReport, outDir: string): void {
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(path.join(outDir, 'grades.csv'), formatCsv(report));
+function safeRealpath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
-/** `grade [--out dir] [--time-limit s] [--points file] [--lessons 1,2] <workspace>...` */
-export async function gradeCommand(argv: string[]): Promise<number> {
-  const options = parseGradeArgs(argv);
-  say(bold(`Grading ${options.workspaces.length} workspace(s)`) + dim(` with the tests of ${ROOT}`));
-  const report = await grade(options);
+/** Prints a report: the table, its legend, the warnings, and where the files are. */
+function printReport(report: GradeReport, outDir: string): void {
   say();
   const [header, rule, ...rows] = formatTable(report);
   say(bold(header!));
   say(dim(rule!));
   for (const row of rows) say(row);
   say();
-  say(dim('hung = stopped at the time limit · crashed = the test run died · throws at import = the lesson file cannot load ·'));
-  say(dim('missing = no such lesson folder · !files = the code deleted or changed its own files (in a scratch copy; the submission is untouched)'));
-  for (const warning of report.warnings) say(yellow(`⚠ ${warning}`));
+  for (const line of LEGEND) say(dim(line));
+  for (const warning of closingWarnings(report)) say(yellow(warning.startsWith('  ') ? warning : `⚠ ${warning}`));
   say();
   sayNext('Written:', [
-    [path.join(options.outDir, 'report.json'), 'per workspace, lesson and test: status, message, points'],
-    [path.join(options.outDir, 'grades.csv'), 'one row per workspace, for a gradebook'],
+    [path.join(outDir, 'report.json'), 'per workspace, lesson and test: status, message, points'],
+    [path.join(outDir, 'grades.csv'), 'one row per workspace, for a gradebook'],
   ]);
-  return 0;
 }
 
-export function parseGradeArgs(argv: string[]): GradeOptions {
-  const workspaces: string[] = [];
-  let outDir = path.resolve('grade-report');
-  let timeLimitSeconds: number | undefined;
-  let pointsFile: string | undefined;
-  let only: number[] | undefined;
-  for (let index = 0; index < argv.length; index += 1) {
-    const arg = argv[index]!;
-    const [flag, inline] = arg.startsWith('--') ? (arg.split(/=(.*)/s, 2) as [string, string | undefined]) : [arg, undefined];
-    const value = () => {
-      const next = inline ?? argv[++index];
-      if (next === undefined) throw new LabError(`${flag} needs a value.`);
-      return next;
-    };
-    if (flag === '--out') outDir = path.resolve(value());
-    else if (flag === '--points') pointsFile = path.resolve(value());
-    else if (flag === '--time-limit') {
-      timeLimitSeconds = Number(value());
-      if (!Number.isFinite(timeLimitSeconds) || timeLimitSeconds <= 0) throw new LabError('--time-limit needs a number of seconds, e.g. --time-limit 120.');
-    } else if (flag === '--lessons') {
-      only = value().split(',').map(Number);
-      if (only.some((n) => !Number.isInteger(n))) throw new LabError('--lessons needs lesson numbers separated by commas, e.g. --lessons 1,2.');
-    } else if (flag.startsWith('--')) throw new LabError(`Unknown option ${flag}. Usage: npm run grade -- [--out dir] [--time-limit seconds] [--points file] [--lessons 1,2] <workspace>...`);
-    else workspaces.push(arg);
+/** `grade [options] <workspace>...` and `grade --merge <report>...` */
+export async function gradeCommand(argv: string[]): Promise<number> {
+  const command = parseGradeArgs(argv);
+  if (command.kind === 'merge') {
+    const report = mergeReports(command.reports.map(readReport));
+    writeReport(report, command.outDir);
+    say(bold(`Merged ${command.reports.length} report(s): ${report.workspaces.length} workspace(s)`));
+    printReport(report, command.outDir);
+    return 0;
   }
-  if (workspaces.length === 0) {
-    throw new LabError('Name at least one workspace to grade: npm run grade -- ../alice ../bob (folders that are clones of this workshop).');
-  }
-  return { workspaces, outDir, timeLimitSeconds, pointsFile, only };
+  const { options } = command;
+  const shard = options.shard ? `, shard ${options.shard.index}/${options.shard.count}` : '';
+  say(bold(`Grading ${options.workspaces.length} workspace(s)${shard}`) + dim(` with the tests of ${ROOT}, ${options.jobs} run(s) at a time`));
+  const report = await grade(options);
+  printReport(report, options.outDir);
+  return 0;
 }

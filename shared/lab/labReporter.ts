@@ -33,6 +33,12 @@ export function learnerMessage(error: SerializedError | undefined): string {
 export default class LabReporter implements Reporter {
   private readonly file = process.env.LAB_EVENTS_FILE;
 
+  constructor() {
+    // The reporter runs in vitest's main process, before any test worker starts: workers (where the code
+    // under test runs) are not told where the results go.
+    delete process.env.LAB_EVENTS_FILE;
+  }
+
   private write(event: Record<string, unknown>): void {
     if (this.file) appendFileSync(this.file, `${JSON.stringify(event)}\n`);
   }

@@ -88,7 +88,7 @@ export interface SuiteOptions {
   timeoutMs: number;
   /** The environment (LAB_TARGET and LAB_EVENTS_FILE are added). */
   env?: NodeJS.ProcessEnv;
-  /** More vitest arguments (`--bail=1`). */
+  /** More vitest arguments (`--bail=1`, `--config …`). */
   vitestArgs?: string[];
 }
 

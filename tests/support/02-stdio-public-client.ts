@@ -20,11 +20,13 @@ export function lessonNodeArgs(entry: string): string[] {
 }
 
 /**
- * A minimal environment for a lesson process: the platform's basics (PATH, HOME, SystemRoot…),
- * never the test runner's own variables, so no ENTRA_* setting can leak in.
+ * A minimal environment for a lesson process: the platform's basics (PATH, HOME, SystemRoot…) and the
+ * temporary folder (where tsx keeps its cache; the grader gives each run its own), never the test
+ * runner's own variables, so no ENTRA_* setting can leak in.
  */
 export function isolatedEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = { ...getDefaultEnvironment(), NO_COLOR: '1', ...extra };
+  const temporary = Object.fromEntries(['TMPDIR', 'TMP', 'TEMP'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+  const env: Record<string, string> = { ...getDefaultEnvironment(), ...temporary, NO_COLOR: '1', ...extra };
   for (const name of Object.keys(env)) if (name.startsWith('ENTRA_')) delete env[name];
   return env;
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { firstTodo } from '../../shared/lab/checkResults.ts';
 import { unifiedDiff } from '../../shared/lab/diff.ts';
-import { formatCsv, formatTable, type GradeReport } from '../../shared/lab/grade.ts';
+import { formatCsv, formatTable, type GradeReport } from '../../shared/lab/grading/report.ts';
 import { testPoints, type GradingConfig } from '../../shared/lab/gradingConfig.ts';
 import { hintsFile, parseHints } from '../../shared/lab/hints.ts';
 import { availableLessons } from '../../shared/lab/lessons.ts';
