@@ -21,7 +21,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, type Lesson } from './lessons.ts';
@@ -234,18 +233,6 @@ syncBuiltinESMExports();
 `;
 }
 
-/** A port nobody listens on right now, for a run's PORT and EMULATOR_PORT. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface SandboxRun extends SuiteRun {
   /** Modules outside the sandbox that the code asked the module runner for (refused). */
   refusedModules: string[];
@@ -253,18 +240,13 @@ export interface SandboxRun extends SuiteRun {
   refusedAccess: Array<{ permission: string; resource: string }>;
 }
 
-/** Runs the sandbox's tests in vitest, with its own ports, state and temporary folder, under a time limit. */
+/** Runs the sandbox's tests in vitest, with its own state and temporary folder, under a time limit. */
 export async function runInSandbox(sandbox: Sandbox, timeoutMs: number, vitestArgs: string[] = []): Promise<SandboxRun> {
   const { root, privateDir } = sandbox;
   const tmp = path.join(root, 'tmp');
-  const env = cleanTestEnv({
-    LAB_STATE_DIR: path.join(root, '.lab'),
-    PORT: String(await freePort()),
-    EMULATOR_PORT: String(await freePort()),
-    TMPDIR: tmp,
-    TMP: tmp,
-    TEMP: tmp,
-  });
+  // No PORT or EMULATOR_PORT: the tests start every server on a free port themselves, and the offline
+  // tenant answers in-process at its default address, so runs side by side never share a port.
+  const env = cleanTestEnv({ LAB_STATE_DIR: path.join(root, '.lab'), TMPDIR: tmp, TMP: tmp, TEMP: tmp });
   delete env.NODE_OPTIONS;
   const run = await runSuite({
     testFile: sandbox.testFile,
