@@ -4,8 +4,8 @@
  *
  * Each lesson's catalogue (`tests/mutants/NN-slug.ts`, see tests/mutants/mutant.ts) lists mistakes a
  * learner could make, each one edit of the reference solution. Every mutant is applied to its own scratch
- * copy of the solutions (the sandbox `grade` uses: own files, own LAB_STATE_DIR; the tests listen on
- * free ports), and the lesson's suite runs against it through LAB_TARGET, stopping at the first failure.
+ * copy of the solutions (the sandbox `grade` uses, sandbox.ts: own files, own LAB_STATE_DIR, the tests
+ * on free ports), and the lesson's suite runs against it through LAB_TARGET, stopping at the first failure.
  * A mutant is killed when a test fails; it survives when every test passes. The unchanged solution runs
  * too, so a broken solution cannot pass for a catalogue of killed mutants.
  *
@@ -20,10 +20,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Mutant } from '../../tests/mutants/mutant.ts';
-import { prepareSandbox } from './grade.ts';
 import { availableLessons, findLesson, repoPath, ROOT, type Lesson } from './lessons.ts';
 import { bold, dim, green, LabError, red, say, sayError, yellow } from './output.ts';
-import { cleanTestEnv, runSuite } from './suiteRun.ts';
+import { freezeGraderFiles, prepareSandbox, removeSandbox, runInSandbox } from './sandbox.ts';
 
 /** A suite that hangs on a mutant counts as a kill, but must not hang the run. */
 const SUITE_TIMEOUT_MS = 5 * 60_000;
@@ -76,28 +75,21 @@ function staleness(lesson: Lesson, mutant: Mutant): string | undefined {
   return undefined;
 }
 
-async function runJob(job: Job, scratch: string, index: number): Promise<Outcome> {
+async function runJob(job: Job, scratch: string, frozen: string, index: number): Promise<Outcome> {
   const { lesson, mutant } = job;
   if (mutant) {
     const stale = staleness(lesson, mutant);
     if (stale) return { ...job, verdict: 'stale', detail: stale };
   }
-  const sandbox = prepareSandbox(path.join(scratch, String(index)), path.join(ROOT, 'solutions'));
+  // The sandbox grade uses, without its sentinels: --bail stops at the first failing test.
+  const sandbox = prepareSandbox(path.join(scratch, String(index)), frozen, lesson, lesson.solutionDir, { sentinels: false });
   try {
     if (mutant) {
-      const file = path.join(sandbox, 'lessons', lesson.folder, mutant.file);
+      const file = path.join(sandbox.lessonDir, mutant.file);
       writeFileSync(file, readFileSync(file, 'utf8').replace(mutant.find, () => mutant.replace));
     }
-    const run = await runSuite({
-      testFile: repoPath(lesson.testFile),
-      target: sandbox,
-      eventsFile: path.join(sandbox, '.lab', 'events.ndjson'),
-      mode: 'isolated',
-      timeoutMs: SUITE_TIMEOUT_MS,
-      env: cleanTestEnv({ LAB_STATE_DIR: path.join(sandbox, '.lab') }),
-      vitestArgs: ['--bail=1'],
-    });
-    const relabel = (text: string) => text.split(path.join(sandbox, 'lessons')).join('solutions');
+    const run = await runInSandbox(sandbox, SUITE_TIMEOUT_MS, ['--bail=1']);
+    const relabel = (text: string) => text.split(path.join(sandbox.root, 'lessons')).join('solutions');
     const failed = run.events.tests.find((test) => test.status === 'failed');
     const error = run.events.errors[0];
     const why = failed ? `${failed.fullName}: ${failed.message}` : error ? error.message : run.timedOut ? 'the suite timed out' : undefined;
@@ -108,7 +100,7 @@ async function runJob(job: Job, scratch: string, index: number): Promise<Outcome
     if (/^Could not load /.test(failed?.message ?? error?.message ?? '')) return { ...job, verdict: 'broken', detail: relabel(why) };
     return { ...job, verdict: 'killed', detail: relabel(why) };
   } finally {
-    rmSync(sandbox, { recursive: true, force: true });
+    removeSandbox(sandbox);
   }
 }
 
@@ -162,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
 
   say(bold(`Mutants: ${queue.length - lessons.length} edits of the solutions, ${jobs} at a time`) + dim(' (each runs its lesson suite until the first failure)'));
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'lab-mutants-'));
+  const frozen = freezeGraderFiles(path.join(scratch, 'frozen'), [...new Set(queue.map((job) => job.lesson))]);
   const outcomes: Outcome[] = new Array(queue.length);
   let next = 0;
   const started = Date.now();
@@ -169,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
     const worker = async () => {
       while (next < queue.length) {
         const index = next++;
-        const outcome = await runJob(queue[index]!, scratch, index);
+        const outcome = await runJob(queue[index]!, scratch, frozen, index);
         outcomes[index] = outcome;
         say(dim(`${mark(outcome)} ${label(outcome)}`));
       }

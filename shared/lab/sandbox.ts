@@ -48,8 +48,8 @@ export interface Sandbox {
   lessonDir: string;
   /** The wrapper test file vitest runs, relative to `root`. */
   testFile: string;
-  /** Names of the two tests that always fail: one before the lesson's tests, one after. */
-  sentinels: [string, string];
+  /** Names of the two tests that always fail, one before the lesson's tests and one after (none when off). */
+  sentinels: string[];
   /** Marks the lines the permission guard writes to stderr. */
   guardTag: string;
   /** The grader's files in the sandbox (tests, shared, config), for a before/after comparison. */
@@ -62,9 +62,10 @@ function nonce(): string {
 
 /**
  * Builds a sandbox in `dir` (which must not exist yet) for `lesson`, with the code of `lessonSource`
- * (a lesson folder: a workspace's `lessons/NN-slug`, or `solutions/NN-slug`).
+ * (a lesson folder: a workspace's `lessons/NN-slug`, or `solutions/NN-slug`). Without `sentinels`
+ * (code we wrote ourselves, run with `--bail`), the wrapper only imports the lesson's tests.
  */
-export function prepareSandbox(dir: string, frozen: string, lesson: Lesson, lessonSource: string): Sandbox {
+export function prepareSandbox(dir: string, frozen: string, lesson: Lesson, lessonSource: string, options: { sentinels?: boolean } = {}): Sandbox {
   const root = path.join(dir, 'sandbox');
   const privateDir = path.join(dir, 'private');
   mkdirSync(privateDir, { recursive: true });
@@ -82,17 +83,12 @@ export function prepareSandbox(dir: string, frozen: string, lesson: Lesson, less
 
   // The sentinels: tests with unguessable names that always fail. A run that reports one as passed,
   // or leaves one out while tests pass, had its reporting changed from inside.
-  const sentinels: [string, string] = [`integrity check ${nonce()}`, `integrity check ${nonce()}`];
+  const sentinels = options.sentinels === false ? [] : [`integrity check ${nonce()}`, `integrity check ${nonce()}`];
+  const sentinel = (name: string | undefined) => (name ? [`it(${JSON.stringify(name)}, () => { throw new Error('this test always fails'); });`] : []);
   const wrapper = `${lesson.folder}.graded.test.ts`;
   writeFileSync(
     path.join(root, 'tests', 'lessons', wrapper),
-    [
-      "import { it } from 'vitest';",
-      `it(${JSON.stringify(sentinels[0])}, () => { throw new Error('this test always fails'); });`,
-      `await import(${JSON.stringify(`./${testName}`)});`,
-      `it(${JSON.stringify(sentinels[1])}, () => { throw new Error('this test always fails'); });`,
-      '',
-    ].join('\n'),
+    ["import { it } from 'vitest';", ...sentinel(sentinels[0]), `await import(${JSON.stringify(`./${testName}`)});`, ...sentinel(sentinels[1]), ''].join('\n'),
   );
   const guardTag = `lab-guard-${nonce()}`;
   writeFileSync(path.join(root, 'guard', 'guard.mjs'), guardSource(guardTag));
