@@ -5,7 +5,7 @@
  *
  *   npm run bench:grade      (or: npx tsx bench/grade.ts --workspaces 60 --lessons 1,2,3,4 --jobs 4)
  *
- * Not a test: it prints the room's figure, with the machine's cores and load average, since a machine
+ * Not a test: it shows the grader's own output, then prints the room's figure, with the machine's cores and load average, since a machine
  * shared with other work grades more slowly.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,14 +39,10 @@ try {
   console.log(`Grading ${count} workspaces × lessons ${numbers.join(', ')} on ${os.availableParallelism()} cores (load average ${load} at the start)…`);
   const started = Date.now();
   const run = await runNode([...tsNodeArgs(path.join(ROOT, 'shared', 'lab', 'cli.ts')), 'grade', '--lessons', values.lessons, '--out', out, ...jobs, ...workspaces], {
-    capture: true,
     env: { ...process.env, NO_COLOR: '1' },
   });
   const seconds = (Date.now() - started) / 1000;
-  if (run.code !== 0) {
-    console.log(run.output);
-    throw new Error(`npm run grade exited with code ${run.code}`);
-  }
+  if (run.code !== 0) throw new Error(`npm run grade exited with code ${run.code}`);
   const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as GradeReport;
   const runs = report.workspaces.flatMap((workspace) => workspace.lessons);
   const perLesson = lessons.map((lesson) => {

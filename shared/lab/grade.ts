@@ -45,7 +45,7 @@ export { formatCsv, formatTable, mergeReports, type GradeReport } from './gradin
 const ISOLATION =
   "a sandbox per run; test workers under Node's permission model; modules served only from the sandbox; sentinel tests; fingerprints of the grader's files";
 
-interface LessonPlan extends Plan {
+interface PlannedLesson extends Plan {
   lesson: Lesson;
   title: string;
 }
@@ -76,9 +76,13 @@ export function shardOf<T extends { name: string }>(room: T[], shard: GradeOptio
   return shard ? sorted.filter((_, position) => position % shard.count === shard.index - 1) : sorted;
 }
 
-/** The grader's own files: what no run may change (node_modules is protected by the permission model only). */
+/**
+ * The grader's own files: what no run may change. Everything at the top of the checkout except
+ * node_modules (protected by the permission model only), .git (but its hooks and config), the state
+ * folder and the reports of other gradings; plus the points file and this grading's report folder.
+ */
 function checkoutPaths(options: GradeOptions, pointsFile: string): string[] {
-  const top = readdirSync(ROOT).filter((name) => name !== 'node_modules' && name !== '.git');
+  const top = readdirSync(ROOT).filter((name) => !['node_modules', '.git', '.lab'].includes(name) && !existsSync(path.join(ROOT, name, 'report.json')));
   const git = ['hooks', 'config'].map((name) => path.join(ROOT, '.git', name));
   return [...top.map((name) => path.join(ROOT, name)), ...git, pointsFile, options.outDir];
 }
@@ -116,7 +120,7 @@ function lessonsRootOf(workspace: string): string | undefined {
   return numberedFolders(workspace).length > 0 ? workspace : undefined;
 }
 
-function missingLesson(plan: LessonPlan, why: string): GradedLesson {
+function missingLesson(plan: PlannedLesson, why: string): GradedLesson {
   return {
     number: plan.number,
     folder: plan.folder,
@@ -133,7 +137,7 @@ function missingLesson(plan: LessonPlan, why: string): GradedLesson {
 
 interface Run {
   workspace: { name: string; path: string };
-  plan: LessonPlan;
+  plan: PlannedLesson;
   lessonsRoot: string;
   /** Reasons found by checks outside the run itself (the checkout changed while it ran). */
   tampering: string[];
@@ -149,13 +153,13 @@ export async function grade(options: GradeOptions): Promise<GradeReport> {
   const warnings: string[] = [];
   const names = uniqueNames(options.workspaces);
   const room = shardOf(options.workspaces.map((workspace, index) => ({ name: names[index]!, path: path.resolve(workspace) })), options.shard);
-  const protectedPaths = checkoutPaths(options, options.pointsFile ?? path.join(ROOT, 'grading.json'));
+  const checkout = () => digest(checkoutPaths(options, options.pointsFile ?? path.join(ROOT, 'grading.json')));
   const protectedRoots = [ROOT, options.outDir, scratch, ...room.map((workspace) => workspace.path)];
   try {
     const frozen = freezeGraderFiles(path.join(scratch, 'frozen'), lessons);
-    let baseline = digest(protectedPaths);
+    let baseline = checkout();
 
-    const plans: LessonPlan[] = [];
+    const plans: PlannedLesson[] = [];
     say(dim(`Collecting the tests of ${lessons.length} lesson(s) from runs against the reference solutions…`));
     await pool(lessons, options.jobs, async (lesson) => {
       const tests = await listTests(lesson, frozen, scratch, timeLimitSeconds, warnings);
@@ -189,7 +193,7 @@ export async function grade(options: GradeOptions): Promise<GradeReport> {
       const graded = await gradeLesson(run, path.join(scratch, 'runs', id), frozen, timeLimitSeconds, protectedRoots, async () => {
         // The checkout, compared after every run: a change is blamed on every run that was under way.
         active.delete(run);
-        const now = digest(protectedPaths);
+        const now = checkout();
         const changed = changedFiles(baseline, now);
         if (changed.length > 0) {
           const reason = `the grader's files changed while it ran (${changed.slice(0, 3).map((file) => repoPath(file)).join(', ')})`;

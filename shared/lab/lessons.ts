@@ -32,6 +32,11 @@ export interface LessonFacts {
   tenantEnv: readonly string[];
   /** Offline, `lesson:N` first makes the API's certificate and registers it at the emulator (lesson 5). */
   offlineCertificate?: boolean;
+  /**
+   * The lesson's tests start processes (a stdio server, redis-server), so `grade` lets its runs start
+   * child processes, which weakens their sandbox (see sandbox.ts and the README, "For instructors").
+   */
+  testsStartProcesses?: boolean;
 }
 
 /** One row per lesson, in learning order. */
@@ -53,6 +58,7 @@ export const LESSON_TABLE: readonly LessonFacts[] = [
     needsEmulator: true,
     needsGraphBridge: true,
     tenantEnv: ['ENTRA_PUBLIC_CLIENT_ID'],
+    testsStartProcesses: true,
   },
   {
     number: 3,
@@ -82,6 +88,7 @@ export const LESSON_TABLE: readonly LessonFacts[] = [
     // The credential's own variables depend on ENTRA_API_CREDENTIAL; main.ts names a missing one.
     tenantEnv: ['ENTRA_API_CLIENT_ID', 'ENTRA_MCP_CLIENT_ID', 'ENTRA_API_CREDENTIAL'],
     offlineCertificate: true,
+    testsStartProcesses: true,
   },
 ];
 

@@ -111,7 +111,7 @@ function permissionFlag(): string {
 }
 
 /** The Node arguments of a sandbox's test workers: the permission model and the guard, preloaded. */
-export function workerArgs(root: string, lesson: Pick<Lesson, 'transport'>): string[] {
+export function workerArgs(root: string, lesson: Pick<Lesson, 'testsStartProcesses'>): string[] {
   const modules = path.join(ROOT, 'node_modules');
   const read = [
     path.join(root, 'lessons'),
@@ -130,9 +130,9 @@ export function workerArgs(root: string, lesson: Pick<Lesson, 'transport'>): str
     ...write.map((dir) => `--allow-fs-write=${dir}`),
     // Worker threads are bound by the same permissions (tsx runs its loader in one).
     '--allow-worker',
-    // A stdio lesson's tests start its server as a child process. Node passes the permission model on to
-    // child Node processes, not to other programs: see the README on what that leaves open.
-    ...(lesson.transport === 'stdio' ? ['--allow-child-process'] : []),
+    // Some lessons' tests start processes (a stdio server, redis-server). Node passes the permission model
+    // on to child Node processes, not to other programs: see the README on what that leaves open.
+    ...(lesson.testsStartProcesses ? ['--allow-child-process'] : []),
     '--import',
     pathToFileURL(path.join(root, 'guard', 'guard.mjs')).href,
   ];
