@@ -14,6 +14,7 @@
  *                      npm run grade           grade learner workspaces (for instructors)
  *   emulator           npm run emulator        the offline Entra ID sign-in pages on their own
  *   starters [--update]                        (maintainers) check or refresh the starter copies reset:N uses
+ *   translations [--stamp <file>]              (maintainers) which zh-CN translations lag their English source
  *
  * Mistakes the learner can fix (ConfigError, LabError) print one line and exit 1; anything else is a
  * bug in the workshop and keeps its stack trace.
@@ -32,6 +33,7 @@ import { progressCommand } from './progress.ts';
 import { resetLesson } from './reset.ts';
 import { runLesson } from './runLesson.ts';
 import { startersCommand } from './starters.ts';
+import { translationsCommand } from './translations.ts';
 
 /** The options each command takes; anything else is most likely a typo and is reported, not ignored. */
 const COMMAND_OPTIONS = {
@@ -43,6 +45,7 @@ const COMMAND_OPTIONS = {
   progress: { recheck: { type: 'boolean' } },
   starters: { update: { type: 'boolean' } },
   emulator: {},
+  translations: { stamp: { type: 'string' } },
 } satisfies Record<string, ParseArgsConfig['options']>;
 
 type Command = keyof typeof COMMAND_OPTIONS;
@@ -93,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
       return startersCommand(flag('update'));
     case 'emulator':
       return emulatorCommand();
+    case 'translations':
+      return translationsCommand((values as { stamp?: string }).stamp);
   }
 }
 

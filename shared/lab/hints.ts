@@ -22,6 +22,8 @@ import { readLatestCheck } from './checkResults.ts';
 import { findLesson, repoPath, ROOT, type Lesson } from './lessons.ts';
 import { bold, dim, LabError, npmRun, say, sayNext, yellow } from './output.ts';
 import { readJsonState, stateDir, writeJsonState } from './state.ts';
+import { TRANSLATION } from './translations.ts';
+import { loadDotEnv } from '../config.ts';
 
 export interface HintTodo {
   /** "1.4" */
@@ -66,8 +68,23 @@ export function parseHints(markdown: string): HintTodo[] {
   return todos.filter((candidate) => candidate.tiers.length > 0);
 }
 
-export function hintsFile(lesson: Pick<Lesson, 'folder'>, root = ROOT): string {
-  return path.join(root, 'shared', 'lab', 'hints', `${lesson.folder}.md`);
+/**
+ * The hints file of a lesson, in Simplified Chinese when the learner asked for it (`LAB_LANG=zh-CN` in
+ * `.env` or the environment) and that translation exists, else in English.
+ */
+export function hintsFile(lesson: Pick<Lesson, 'folder'>, root = ROOT, language = hintLanguage()): string {
+  const english = path.join(root, 'shared', 'lab', 'hints', `${lesson.folder}.md`);
+  const translated = path.join(root, 'shared', 'lab', 'hints', TRANSLATION, `${lesson.folder}.md`);
+  return language === TRANSLATION && existsSync(translated) ? translated : english;
+}
+
+/**
+ * `zh-CN` when LAB_LANG says so, `en` when it says anything else. Without LAB_LANG, Chinese follows a
+ * Chinese system locale (`LANG`/`LC_ALL` on Linux and macOS, the ICU locale elsewhere).
+ */
+export function hintLanguage(env: NodeJS.ProcessEnv = process.env): string {
+  const wanted = env.LAB_LANG ?? env.LC_ALL ?? env.LANG ?? Intl.DateTimeFormat().resolvedOptions().locale;
+  return /^zh([-_.]|$)/i.test(wanted.trim()) ? TRANSLATION : 'en';
 }
 
 /** Per lesson folder: how many tiers of each TODO the learner has seen, and the TODO of the last hint. */
@@ -78,6 +95,7 @@ function stateFile(): string {
 }
 
 export function hintCommand(arg: string | undefined, options: { todo?: string; reset: boolean }): number {
+  loadDotEnv(path.join(ROOT, '.env'));
   const lesson = findLesson(arg);
   const n = lesson.number;
   const file = hintsFile(lesson);

@@ -6,6 +6,8 @@
  *   2. typecheck     `tsc --noEmit -p .` over the whole repository
  *   3. starter copies  every lesson's starter equals its checked-in copy (shared/lab/starters/), which
  *                    reset:N restores; refresh with `npx tsx shared/lab/cli.ts starters --update`
+ *   3b. translations every README and hints file has a zh-CN translation stamped with the hash of the
+ *                    English it follows, naming the same TODO steps (shared/lab/translations.ts)
  *   4. unit tests    `vitest run tests/shared tests/tooling`: the shared code and the lab tooling
  *                    (skipped while neither folder has tests)
  *   5. per lesson    the suite with LAB_TARGET=solutions passes, every test
@@ -24,6 +26,7 @@ import { availableLessons, repoPath, ROOT, unregisteredFolders, type CodeKind, t
 import { bold, dim, green, red, say, yellow } from './output.ts';
 import { portAcceptsConnections, runNode, tscBin, vitestBin } from './processes.ts';
 import { staleStarters } from './starters.ts';
+import { TRANSLATION, translationPairs, translationProblems } from './translations.ts';
 import { readTestCounts, tests } from './vitestReport.ts';
 
 /** Replayed output stays free of colour codes when this run goes to a log file rather than a terminal. */
@@ -72,6 +75,17 @@ function lessonTable(): StepResult {
     };
   }
   return { verdict: 'pass', detail: `${lessons.length} lesson(s) found: ${names}` };
+}
+
+function translations(): StepResult {
+  const problems = translationProblems();
+  const count = translationPairs().length;
+  if (problems.length === 0) return { verdict: 'pass', detail: `${count} ${TRANSLATION} text(s), each in step with its English source` };
+  return {
+    verdict: 'fail',
+    detail: `${problems.length} ${TRANSLATION} translation problem(s)`,
+    explain: `${problems.map(({ translation, problem }) => `${translation}: ${problem}`).join('\n')}\nUpdate the translation with the English change, then: npx tsx shared/lab/cli.ts translations --stamp <file>`,
+  };
 }
 
 async function typecheck(): Promise<StepResult> {
@@ -186,6 +200,7 @@ async function main(): Promise<number> {
     report('lesson table', lessonTable());
     report('typecheck', await typecheck());
     report('starter copies', starterCopies());
+    report('translations', translations());
     report('unit tests', await unitTests(reportDir));
     for (const lesson of availableLessons()) {
       report(`lesson ${lesson.number} solution`, await solutionPasses(lesson, reportDir));
