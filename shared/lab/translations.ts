@@ -31,6 +31,8 @@ export interface TranslationPair {
 /** What is wrong with one translation, as one line for the maintainer. */
 export interface TranslationProblem {
   translation: string;
+  /** `missing`: no translation yet; `stale`: the English changed since; `stamp`: no stamp line; `todos`: different TODO steps. */
+  kind: 'missing' | 'stale' | 'stamp' | 'todos';
   problem: string;
 }
 
@@ -72,25 +74,25 @@ export function translationProblems(root = ROOT): TranslationProblem[] {
   const problems: TranslationProblem[] = [];
   for (const { source, translation } of translationPairs(root)) {
     const name = repoPath(translation, root);
-    const report = (problem: string) => problems.push({ translation: name, problem });
+    const report = (kind: TranslationProblem['kind'], problem: string) => problems.push({ translation: name, kind, problem });
     if (!existsSync(translation)) {
-      report(`missing: ${repoPath(source, root)} has no ${TRANSLATION} translation`);
+      report('missing', `missing: ${repoPath(source, root)} has no ${TRANSLATION} translation`);
       continue;
     }
     const english = readFileSync(source, 'utf8');
     const text = readFileSync(translation, 'utf8');
     const stamp = STAMP.exec(text);
     if (!stamp) {
-      report(`its first line is not a "<!-- translation of … · sha256 … -->" stamp`);
+      report('stamp', `its first line is not a "<!-- translation of … · sha256 … -->" stamp`);
       continue;
     }
     if (stamp[2] !== textStamp(english)) {
-      report(`${repoPath(source, root)} changed after this translation was last brought up to date: translate the change, then re-stamp it`);
+      report('stale', `${repoPath(source, root)} changed after this translation was last brought up to date: translate the change, then re-stamp it`);
     }
     const missing = todoSteps(english).filter((step) => !todoSteps(text).includes(step));
     const extra = todoSteps(text).filter((step) => !todoSteps(english).includes(step));
-    if (missing.length > 0) report(`names no ${missing.join(', ')}, which the English names`);
-    if (extra.length > 0) report(`names ${extra.join(', ')}, which the English does not`);
+    if (missing.length > 0) report('todos', `names no ${missing.join(', ')}, which the English names`);
+    if (extra.length > 0) report('todos', `names ${extra.join(', ')}, which the English does not`);
   }
   return problems;
 }

@@ -40,8 +40,8 @@ describe('translations', () => {
     mkdirSync(path.join(root, 'lessons/02-stdio-public-client'));
     writeFileSync(path.join(root, 'lessons/02-stdio-public-client/README.md'), 'TODO 2.1\n');
     expect(translationProblems(root)).toEqual([
-      { translation: 'lessons/01-open-server/README.zh-CN.md', problem: expect.stringContaining('lessons/01-open-server/README.md changed after') },
-      { translation: 'lessons/02-stdio-public-client/README.zh-CN.md', problem: expect.stringContaining('missing') },
+      { translation: 'lessons/01-open-server/README.zh-CN.md', kind: 'stale', problem: expect.stringContaining('lessons/01-open-server/README.md changed after') },
+      { translation: 'lessons/02-stdio-public-client/README.zh-CN.md', kind: 'missing', problem: expect.stringContaining('missing') },
     ]);
   });
 
