@@ -15,9 +15,12 @@ export interface CertificateFiles {
   privateKeyPath: string;
 }
 
-/** A new self-signed certificate (RSA 2048, SHA-256) valid for `days`, in PEM. */
+/** A new self-signed certificate (RSA 2048, SHA-256) valid for `days` from now (a negative number: expired that long ago), in PEM. */
 export async function makeCertificate(commonName = 'workshop-mcp-api', days = 365): Promise<{ certificatePem: string; privateKeyPem: string }> {
-  const pems = await selfsigned.generate([{ name: 'commonName', value: commonName }], { keySize: 2048, algorithm: 'sha256', notAfterDate: new Date(Date.now() + days * 86_400_000) });
+  const day = 86_400_000;
+  const notAfterDate = new Date(Date.now() + days * day);
+  const notBeforeDate = new Date(Math.min(Date.now(), notAfterDate.getTime() - day));
+  const pems = await selfsigned.generate([{ name: 'commonName', value: commonName }], { keySize: 2048, algorithm: 'sha256', notBeforeDate, notAfterDate });
   return { certificatePem: pems.cert, privateKeyPem: pems.private };
 }
 

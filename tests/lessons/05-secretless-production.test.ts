@@ -318,6 +318,17 @@ describe('lesson 5: no client secret — a certificate credential', () => {
     expect(error!.message, `The error should name the mismatch; it said: ${error!.message}`).toMatch(/does not belong|not match/i);
   });
 
+  it('refuses at start-up a certificate that has expired', async () => {
+    const expired = { certificatePath: path.join(workDir, 'expired', 'cert.pem'), privateKeyPath: path.join(workDir, 'expired', 'key.pem') };
+    writeCertificateFiles(expired, await makeCertificate('expired', -1));
+    const error = await start({ ownCredential: true, env: { ENTRA_API_CERTIFICATE_PATH: expired.certificatePath, ENTRA_API_PRIVATE_KEY_PATH: expired.privateKeyPath } }).then(
+      () => undefined,
+      (failure: Error) => failure,
+    );
+    expect(error, `An expired certificate makes every assertion fail (AADSTS700027 at the first tool call): refuse it at start-up (validTo) in ${TODO.certificate}.`).toBeInstanceOf(Error);
+    expect(error!.message, `The error should say the certificate expired; it said: ${error!.message}`).toMatch(/expired/i);
+  });
+
   it('a certificate Entra ID does not know is refused (AADSTS700027): the caller gets a tool error, the operator a log line, nobody a 5xx', async () => {
     const { mcpUrl, config, logs } = await start({
       ownCredential: true,
@@ -447,6 +458,32 @@ describe('lesson 5: logs hold no credential', () => {
       expect(at, `A credential appeared in the logs: …${logText.slice(Math.max(0, at - 60), at + 40)}… Redact the Authorization header, tokens and assertions with pino's redact option (${TODO.logs}).`).toBe(-1);
     }
     expect(logText, `The request log should still show that an Authorization header was sent, as [redacted]. See ${TODO.logs}.`).toContain('[redacted]');
+  });
+});
+
+describe('lesson 5: the logger itself', () => {
+  it('blanks token and assertion fields wherever a log call puts them, and the Authorization header of a request', async () => {
+    const lesson = await loadLesson();
+    const logs = captureLogs();
+    const logger = lesson.createLogger({ destination: logs.destination }) as { info(object: unknown, message: string): void; flush?: () => void };
+    const values = {
+      token: 'tok-top-level-1',
+      accessToken: 'tok-access-2',
+      access_token: 'tok-access-3',
+      refresh_token: 'tok-refresh-4',
+      assertion: 'tok-assertion-5',
+      client_assertion: 'tok-client-assertion-6',
+      oboAssertion: 'tok-obo-assertion-7',
+    };
+    logger.info(values, 'top level');
+    logger.info({ result: { accessToken: 'tok-nested-8', refreshToken: 'tok-nested-9' }, request: { client_assertion: 'tok-nested-10', assertion: 'tok-nested-11' } }, 'one level down');
+    logger.info({ req: { method: 'POST', url: '/mcp', headers: { authorization: 'Bearer tok-header-12', cookie: 'session=tok-cookie-13' } } }, 'a request');
+    const text = logs.text();
+    expect(logs.lines().length, `createLogger should write one JSON line per call to its destination. See ${FILES.logging}.`).toBe(3);
+    for (const secret of text.match(/tok-[a-z-]+-\d+/g) ?? []) {
+      throw new Error(`The log still shows "${secret}". Add its path to REDACT_PATHS (top level, and '*.' for one level down) in ${TODO.logs}.`);
+    }
+    expect(text, `Redacted values should read ${JSON.stringify('[redacted]')}. See ${TODO.logs}.`).toContain('[redacted]');
   });
 });
 
@@ -607,7 +644,8 @@ describe('lesson 5: health, readiness and a graceful shutdown', () => {
     const lesson = await loadLesson();
     const server = await lesson.listen((_req, res) => res.end(), 0, '127.0.0.1');
     try {
-      expect(server.headersTimeout, 'headersTimeout should be at most 60 s (slowloris).').toBeLessThanOrEqual(60_000);
+      expect(server.headersTimeout, 'headersTimeout should be set (0 means none), at most 60 s (slowloris).').toBeGreaterThan(0);
+      expect(server.headersTimeout).toBeLessThanOrEqual(60_000);
       expect(server.requestTimeout, 'requestTimeout should be set, at most 60 s.').toBeGreaterThan(0);
       expect(server.requestTimeout).toBeLessThanOrEqual(60_000);
     } finally {
