@@ -93,14 +93,12 @@ export function createGraphService(config: WorkshopConfig, { credential, tokenSt
     } catch (error) {
       if (error instanceof GraphAccessError) throw error;
       const code = error instanceof AuthError ? error.errorCode : 'unknown_error';
-      // The server's own credential failing is the operator's problem: log why (no token is in an
-      // AuthError's message), and tell the caller only that it is not their fault.
-      if (error instanceof AuthError && error.errorCode === 'invalid_client') {
-        log.error({ err: { code, message: error.errorMessage } }, 'Entra ID refused the API\'s own credential');
-        throw new GraphAccessError('The server could not prove its own identity to Entra ID (invalid_client). This is a server configuration problem: tell its operator.');
-      }
-      if (error instanceof Error && error.name === 'CredentialError') {
-        log.error({ err: { message: error.message } }, 'the API\'s credential could not be used');
+      // Entra ID's reason (an AADSTS code and its description; never a token) is for the operator's log.
+      const reason = error instanceof AuthError ? error.errorMessage : (error as Error).message;
+      log.warn({ err: { code, message: reason } }, 'On-Behalf-Of failed');
+      // The server's own credential refused (a certificate Entra does not know, a federated credential
+      // that does not match, an expired assertion) is not the caller's fault: say so, without detail.
+      if (code === 'invalid_client' || /AADSTS70021\b/.test(reason) || (error as Error).name === 'CredentialError') {
         throw new GraphAccessError('The server could not prove its own identity to Entra ID. This is a server configuration problem: tell its operator.');
       }
       throw new GraphAccessError(`Entra ID would not issue a Microsoft Graph token on your behalf (${code}). Check that the API has the delegated Graph permission ${scope} with consent.`);

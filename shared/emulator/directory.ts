@@ -112,6 +112,8 @@ export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 
 /** A user-assigned managed identity of the (emulated) hosting platform. */
 export interface ManagedIdentity {
+  /** Its Azure resource name (the last segment of its resource ID, `mi_res_id`). */
+  name: string;
   /** What the app names it by (`ENTRA_MANAGED_IDENTITY_CLIENT_ID`). */
   clientId: string;
   /** Its service principal's object ID: the `sub` and `oid` of its tokens. */
@@ -123,15 +125,17 @@ export interface ManagedIdentity {
 export const MANAGED_IDENTITIES = {
   /** Attached to the MCP server, and trusted by the MCP API app through a federated credential. */
   mcpServer: {
+    name: 'id-workshop-mcp',
     clientId: '8a2c4e6f-0b1d-4f3a-9c5e-7d9f1b3a5c70',
     principalId: 'c5e7a9b1-3d5f-4a7c-9e1b-2f4a6c8e0d93',
-    displayName: 'id-workshop-mcp (user-assigned managed identity)',
+    displayName: 'Workshop MCP server (user-assigned managed identity)',
   },
   /** Another workload's identity, which the MCP API does NOT trust. */
   reportJob: {
+    name: 'id-report-job',
     clientId: '3b5d7f91-2c4e-4a6b-8d0f-1e3a5c7e9b24',
     principalId: 'f1a3c5e7-9b2d-4c6e-8a0b-4d6f8a0c2e15',
-    displayName: 'id-report-job (user-assigned managed identity)',
+    displayName: 'Report job (user-assigned managed identity)',
   },
 } as const satisfies Record<string, ManagedIdentity>;
 
