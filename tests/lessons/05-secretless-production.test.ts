@@ -10,7 +10,7 @@ import { createServer, request as httpRequest, type RequestListener, type Server
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { http } from 'msw';
 import { decodeProtectedHeader } from 'jose';
 import type { Express } from 'express';
@@ -171,6 +171,7 @@ function captureLogs(): CapturedLogs {
 const running: Running[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const { server, created } of running.splice(0)) {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -182,6 +183,8 @@ interface StartOptions {
   env?: Record<string, string>;
   /** Use the lesson's own credential from the settings (ENTRA_API_CREDENTIAL); default: the test's certificate. */
   ownCredential?: boolean;
+  /** A credential of the test's own making, instead of either. */
+  credential?: ClientCredential;
   tokenStore?: TokenStore;
   rateLimit?: { windowMs: number; limit: number };
 }
@@ -198,7 +201,7 @@ async function start(options: StartOptions = {}): Promise<Running> {
   try {
     created = await lesson.createApp(config, {
       logger: lesson.createLogger({ destination: logs.destination }),
-      ...(options.ownCredential ? {} : { credential: testCredential() }),
+      ...(options.ownCredential ? {} : { credential: options.credential ?? testCredential() }),
       ...(options.tokenStore ? { tokenStore: options.tokenStore } : {}),
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     });
@@ -296,17 +299,20 @@ describe('lesson 5: no client secret — a certificate credential', () => {
     expect(call?.appid, 'Graph should get an OBO token issued to the API.').toBe(APPS.mcpApi.clientId);
   });
 
-  it('refuses at start-up a private key that other users can read', async () => {
+  it('refuses at start-up a private key that the group or other users can read', async () => {
     if (process.platform === 'win32') return; // no POSIX mode bits: Windows protects files with ACLs
-    const open = path.join(workDir, 'open-key.pem');
-    copyFileSync(registered.privateKeyPath, open);
-    chmodSync(open, 0o644);
-    const error = await start({ ownCredential: true, env: { ENTRA_API_PRIVATE_KEY_PATH: open } }).then(
-      () => undefined,
-      (failure: Error) => failure,
-    );
-    expect(error, `A private key with mode 644 is readable by every user of the machine: createApp must refuse to start. Check the file mode (stat) in ${TODO.certificate}.`).toBeInstanceOf(Error);
-    expect(error!.message, `The start-up error should say how to fix it (chmod 600); it said: ${error!.message}. See ${TODO.certificate}.`).toMatch(/chmod 600/);
+    for (const mode of [0o640, 0o604]) {
+      const open = path.join(workDir, `key-${mode.toString(8)}.pem`);
+      copyFileSync(registered.privateKeyPath, open);
+      chmodSync(open, mode);
+      const error = await start({ ownCredential: true, env: { ENTRA_API_PRIVATE_KEY_PATH: open } }).then(
+        () => undefined,
+        (failure: Error) => failure,
+      );
+      const who = mode === 0o640 ? 'the group' : 'every user of the machine';
+      expect(error, `A private key with mode ${mode.toString(8)} is readable by ${who}: createApp must refuse to start. Check the file's mode bits (stat) in ${TODO.certificate}.`).toBeInstanceOf(Error);
+      expect(error!.message, `The start-up error should say how to fix it (chmod 600); it said: ${error!.message}. See ${TODO.certificate}.`).toMatch(/chmod 600/);
+    }
   });
 
   it('refuses at start-up a private key that does not belong to the certificate', async () => {
