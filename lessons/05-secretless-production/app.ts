@@ -10,6 +10,7 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import helmet from 'helmet';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
@@ -22,8 +23,11 @@ import { createLogger, requestLogger } from './logging.ts';
 import { supportedScopes, toolPermissionGate, type AuditEntry } from './scopes.ts';
 import { createTokenStore, type TokenStore } from './tokenCache.ts';
 import { createMcpServer } from './tools.ts';
-import { createEntraVerifier } from './verifier.ts';
+import { createEntraVerifier, SigningKeysUnavailableError } from './verifier.ts';
 import { withVerifiedTokenCache } from './verifiedTokens.ts';
+
+/** How long a client should wait before it tries again while the tenant's signing keys are out of reach. */
+const KEYS_RETRY_AFTER_SECONDS = 30;
 
 /** Browser origins allowed to call `/mcp`: our own, and MCP Inspector's default. */
 const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
@@ -103,13 +107,15 @@ export async function createApp(config: WorkshopConfig, options: AppOptions = {}
   // (skipSuccessfulRequests), keyed by ipKeyGenerator(req.ip). Put it before `bearer` on every /mcp route.
   // And a body limit: express.json({ limit: BODY_LIMIT }). See README, step 5.5.
   const jsonBody = express.json();
+  // As in lesson 4: keys out of reach is a 503 with Retry-After, not a 401 (see verifier.ts).
+  const keysCheck = signingKeysReachable(verifier);
   const bearer = requireBearerAuth({ verifier, resourceMetadataUrl, expectedResource: config.mcpUrl });
   const gate = toolPermissionGate({ appIdUri, resourceMetadataUrl, audit });
 
   app.options('/mcp', originCheck);
-  app.post('/mcp', originCheck, jsonBody, bearer, gate, mcpHandler(graph, logger));
-  app.get('/mcp', originCheck, bearer, methodNotAllowed);
-  app.delete('/mcp', originCheck, bearer, methodNotAllowed);
+  app.post('/mcp', originCheck, jsonBody, keysCheck, bearer, gate, mcpHandler(graph, logger));
+  app.get('/mcp', originCheck, keysCheck, bearer, methodNotAllowed);
+  app.delete('/mcp', originCheck, keysCheck, bearer, methodNotAllowed);
   app.use(errorHandler(logger));
 
   return { app, logger, state, close: () => tokenStore.close() };
@@ -154,6 +160,29 @@ function mcpHandler(graph: GraphService, logger: Logger): RequestHandler {
       logger.error({ err: { message: (error as Error).message } }, 'MCP request failed');
       if (!res.headersSent) res.status(500).json(jsonRpcError(-32603, 'Internal server error'));
     }
+  };
+}
+
+/**
+ * Checks the token once before requireBearerAuth, only to catch the one failure that is not the
+ * token's fault: the tenant's signing keys could not be fetched. requireBearerAuth would answer a 401
+ * and send the client to sign in again; this answers 503 with Retry-After (RFC 9110 §15.6.4). A
+ * good token's check is cached (verifiedTokens.ts), so the second check costs a lookup.
+ */
+function signingKeysReachable(verifier: OAuthTokenVerifier): RequestHandler {
+  return async (req, res, next) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (token) {
+      try {
+        await verifier.verifyAccessToken(token);
+      } catch (error) {
+        if (error instanceof SigningKeysUnavailableError) {
+          res.status(503).set('Retry-After', String(KEYS_RETRY_AFTER_SECONDS)).json(jsonRpcError(-32000, error.message));
+          return;
+        }
+      }
+    }
+    next();
   };
 }
 

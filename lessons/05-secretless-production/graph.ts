@@ -10,6 +10,7 @@ import { AuthError, ConfidentialClientApplication, LogLevel, type Configuration 
 import type { Logger } from 'pino';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { WorkshopConfig } from '../../shared/config.ts';
+import { describeEntraError } from '../../shared/entraErrors.ts';
 import { describeGraphError, graphClient } from '../../shared/graph.ts';
 import type { ClientCredential } from './credentials.ts';
 import { oboCachePlugin, type TokenStore } from './tokenCache.ts';
@@ -101,7 +102,8 @@ export function createGraphService(config: WorkshopConfig, { credential, tokenSt
       if (code === 'invalid_client' || /AADSTS70021\b/.test(reason) || (error as Error).name === 'CredentialError') {
         throw new GraphAccessError('The server could not prove its own identity to Entra ID. This is a server configuration problem: tell its operator.');
       }
-      throw new GraphAccessError(`Entra ID would not issue a Microsoft Graph token on your behalf (${code}). Check that the API has the delegated Graph permission ${scope} with consent.`);
+      // Entra ID unreachable, or its refusal with the AADSTS code and the fix: never a wrong cause.
+      throw new GraphAccessError(`No Microsoft Graph token on your behalf. ${describeEntraError(error, config, scope)}`);
     }
   }
 

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { http } from 'msw';
+import { http, HttpResponse } from 'msw';
 import { decodeProtectedHeader } from 'jose';
 import type { Express } from 'express';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
@@ -528,6 +528,15 @@ describe('lesson 5: rate limits, security headers and size limits', () => {
     const tooLarge = await post(mcpUrl, big, { authorization: `Bearer ${token}` });
     expect(tooLarge.status, `An 80 kB body (over the 64 kB limit) must be refused with 413 before it is parsed; got ${shown(tooLarge)}. Give express.json a limit (${TODO.limits}).`).toBe(413);
     expect(tooLarge.text, 'The 413 must not show a stack trace.').not.toMatch(/\n\s+at .+:\d+/);
+  });
+
+  it("keeps lesson 4's answer when the signing keys are out of reach: 503 with Retry-After, not 401", async () => {
+    const { mcpUrl, config } = await start();
+    const token = await userToken(config, 'ada', ['tools.read']);
+    network.use(http.get(config.entra.jwksUri, () => HttpResponse.error()));
+    const reply = await callTool(mcpUrl, token, 'whoami');
+    expect(reply.status, `With the JWKS unreachable the server can prove nothing: 503 with Retry-After, as in lesson 4; got ${shown(reply)}. Keep keysCheck in ${FILES.app}.`).toBe(503);
+    expect(Number(reply.headers.get('retry-after')), 'The 503 should say when to try again.').toBeGreaterThan(0);
   });
 
   it('keeps the Origin and Host checks: a foreign Origin or Host gets 403 before the token is looked at', async () => {
