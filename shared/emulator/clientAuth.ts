@@ -1,7 +1,8 @@
 /**
  * Client authentication at the token endpoint: none (a public client), a client secret (in the form,
- * `client_secret_post`, or in a Basic header, `client_secret_basic`), or a client assertion signed
- * with a registered certificate (`private_key_jwt`, RFC 7523).
+ * `client_secret_post`, or in a Basic header, `client_secret_basic`), or a client assertion (RFC 7523):
+ * signed with a registered certificate (`private_key_jwt`), or a workload's token that a federated
+ * identity credential of the app trusts (federatedCredentials.ts).
  * https://learn.microsoft.com/entra/identity-platform/certificate-credentials
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { findApp, type AppRegistration } from './directory.ts';
 import type { EmulatorContext } from './context.ts';
 import { Errors } from './errors.ts';
+import { verifyFederatedAssertion } from './federatedCredentials.ts';
 import { ClientAuthMethod } from './tokens.ts';
 
 /** The client a token request came from, and how it proved who it is. */
@@ -81,6 +83,7 @@ export class CertificateStore {
  *
  * @throws EntraError AADSTS900144 (no client_id), 700016 (unknown client), 700025 (a public client sent
  *   a credential), 7000215 (wrong secret or malformed Basic header), 700027 (bad assertion), 7000218 (no credential).
+ *   A federated assertion: 70021, 700211, 700212, 700213 or 700024 (see federatedCredentials.ts).
  */
 export async function authenticateClient(request: Request, form: URLSearchParams, emulator: EmulatorContext): Promise<AuthenticatedClient> {
   const basic = basicCredentials(request.headers.get('authorization'));
@@ -132,6 +135,9 @@ async function verifyClientAssertion(app: AppRegistration, assertion: string, em
   const certificate = emulator.certificates
     .of(app.clientId)
     .find((candidate) => candidate.thumbprintSha256 === sha256 || candidate.thumbprintSha1 === sha1 || candidate.thumbprintSha256 === header.kid?.toLowerCase());
+  // An assertion that names no certificate (no x5t or x5t#S256) is a workload's token from another
+  // issuer: Entra ID checks it against the app's federated identity credentials instead.
+  if (!certificate && sha256 === undefined && sha1 === undefined) return verifyFederatedAssertion(app, assertion, emulator);
   if (!certificate) {
     throw Errors.invalidClientAssertion(`the certificate used to sign the client assertion is not registered on application '${app.clientId}'.`);
   }

@@ -23,6 +23,8 @@ export interface EmulatorSettings {
   deviceCodeLifetimeSeconds: number;
   /** How long a device-code client should wait between polls (`interval`). Default 5. */
   deviceCodeIntervalSeconds: number;
+  /** Lifetime of the tokens the platform's identity endpoint gives managed identities. Default 24 h, as on Azure. */
+  managedIdentityTokenLifetimeSeconds: number;
 }
 
 /** The defaults of {@link EmulatorSettings}, those of a new Entra tenant. */
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = {
   codeLifetimeSeconds: 600,
   deviceCodeLifetimeSeconds: 900,
   deviceCodeIntervalSeconds: 5,
+  managedIdentityTokenLifetimeSeconds: 24 * 3600,
 };
 
 /** The emulator as its endpoint handlers see it. */

@@ -8,6 +8,8 @@
  *   authorize.ts    the authorization endpoint, its sign-in page, and logout
  *   deviceCode.ts   the device authorization endpoint and the device code page (RFC 8628)
  *   grants.ts       the token endpoint and its grants; clientAuth.ts authenticates the client
+ *                   (federatedCredentials.ts: a workload's token as the client's assertion)
+ *   managedIdentity.ts  not Entra ID: the hosting platform's identity endpoint (lesson 5)
  * Paths are Entra's (endpoints.ts), under the emulator's origin.
  */
 import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
@@ -22,6 +24,7 @@ import { EntraError, Errors, errorResponse } from './errors.ts';
 import { EventStream, refusedEvent, type EmulatorEvent } from './events.ts';
 import { token, tokenMethodNotAllowed } from './grants.ts';
 import { generateKeySet, generateSigningKey, type KeySet, type SigningKey } from './keys.ts';
+import { IDENTITY_ENDPOINT_PATH, identityToken } from './managedIdentity.ts';
 import { homePage } from './pages.ts';
 import { matchRoute, type Route } from './router.ts';
 import { grantedPermissions, resolveScopes } from './scopes.ts';
@@ -74,6 +77,8 @@ const ROUTES: readonly Route<RouteHandler>[] = [
   { method: 'ANY', path: '/', handler: ({ emulator }) => homePage(USERS, ALL_APPS, emulator.endpoints.issuer) },
   { method: 'POST', path: DEVICE_LOGIN_PATH, handler: submitDeviceLogin },
   { method: 'ANY', path: DEVICE_LOGIN_PATH, handler: showDeviceLogin },
+  // Not Entra ID but the hosting platform's identity endpoint, for managed identities (lesson 5).
+  { method: 'ANY', path: IDENTITY_ENDPOINT_PATH, handler: identityToken },
   // The MCP SDK probes RFC 8414 paths, which Entra does not serve.
   { method: 'ANY', path: '/.well-known/*', handler: notFound },
   { method: 'ANY', path: `/:tenant${TENANT_PATHS.openIdConfiguration}`, handler: serveOpenIdConfiguration },

@@ -120,6 +120,34 @@ export const Errors = {
     ),
   invalidClientAssertion: (why: string) =>
     new EntraError('invalid_client', 700027, `Client assertion failed signature validation: ${why}`, 401),
+  noFederatedCredential: (issuer: string, subject: string, audience: string) =>
+    new EntraError(
+      'invalid_request',
+      70021,
+      `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audience}'.`,
+    ),
+  federatedIssuerMismatch: (issuer: string) =>
+    new EntraError(
+      'invalid_client',
+      700211,
+      `No matching federated identity record found for presented assertion issuer '${issuer}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+      401,
+    ),
+  federatedAudienceMismatch: (audience: string) =>
+    new EntraError(
+      'invalid_client',
+      700212,
+      `No matching federated identity record found for presented assertion audience '${audience}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+      401,
+    ),
+  federatedSubjectMismatch: (subject: string) =>
+    new EntraError(
+      'invalid_client',
+      700213,
+      `No matching federated identity record found for presented assertion subject '${subject}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+      401,
+    ),
+  clientAssertionExpired: () => new EntraError('invalid_client', 700024, 'Client assertion is not within its valid time range.', 401),
   publicFlowsNotAllowed: (clientId: string) =>
     new EntraError(
       'unauthorized_client',

@@ -87,8 +87,17 @@ export interface RequestRefusedEvent {
   message: string;
 }
 
+/** The platform's identity endpoint gave a managed identity a token (lesson 5; managedIdentity.ts). */
+export interface ManagedIdentityTokenIssuedEvent {
+  code: 'managed-identity-token-issued';
+  /** The managed identity's client ID. */
+  clientId: string;
+  /** What the token is for, e.g. `api://AzureADTokenExchange`. */
+  resource: string;
+}
+
 /** Everything the Entra ID emulator reports; `code` tells which kind it is and never changes. */
-export type EmulatorEvent = SignedInEvent | TokenIssuedEvent | DeviceCodeIssuedEvent | RequestRefusedEvent;
+export type EmulatorEvent = SignedInEvent | TokenIssuedEvent | DeviceCodeIssuedEvent | RequestRefusedEvent | ManagedIdentityTokenIssuedEvent;
 
 /**
  * The `request-refused` event for an Entra error.

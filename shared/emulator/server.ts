@@ -165,5 +165,7 @@ function describeEvent(event: EmulatorEvent): string {
       return `device code issued (client ${event.clientId})`;
     case 'token-issued':
       return `token issued: ${event.grant}${event.user ? ` for ${event.user}` : ''} (client ${event.clientId})`;
+    case 'managed-identity-token-issued':
+      return `platform identity endpoint: token for ${event.resource} issued to managed identity ${event.clientId}`;
   }
 }

@@ -10,6 +10,8 @@
  */
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
+import { OFFLINE_IDENTITY_HEADER } from '../emulator/directory.ts';
+import { IDENTITY_ENDPOINT_PATH } from '../emulator/managedIdentity.ts';
 import { GRAPH_ORIGIN } from '../emulator/msw.ts';
 import { readSettings } from '../startup.ts';
 
@@ -17,6 +19,11 @@ import { readSettings } from '../startup.ts';
 const config = readSettings();
 
 if (config.mode === 'offline') {
+  // The hosting platform's part: App Service and Container Apps put these two variables in the app's
+  // environment, and MSAL's ManagedIdentityApplication reads them (lesson 5). Offline the emulator
+  // plays that identity endpoint. Variables already set win.
+  process.env.IDENTITY_ENDPOINT ??= new URL(IDENTITY_ENDPOINT_PATH, config.emulatorUrl).href;
+  process.env.IDENTITY_HEADER ??= OFFLINE_IDENTITY_HEADER;
   const emulatorGraph = new URL('/graph', config.emulatorUrl).href;
   const bridge = setupServer(
     http.all(`${GRAPH_ORIGIN}/*`, async ({ request }) => {

@@ -12,10 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { http, HttpResponse } from 'msw';
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Express } from 'express';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
-import { APPS, findUser } from '../../shared/emulator/directory.ts';
+import { APPS, MANAGED_IDENTITIES, OFFLINE_IDENTITY_HEADER, TOKEN_EXCHANGE_AUDIENCE, findUser, type ManagedIdentity } from '../../shared/emulator/directory.ts';
+import { IDENTITY_ENDPOINT_PATH } from '../../shared/emulator/managedIdentity.ts';
 import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { makeCertificate, writeCertificateFiles, type CertificateFiles } from '../../shared/offline/credentials.ts';
 import { emulator, graph, recordEvents } from '../support/lab.ts';
@@ -352,6 +353,98 @@ describe('lesson 5: no client secret — a certificate credential', () => {
       const source = readFileSync(path.join(lessonDir(5), file), 'utf8');
       expect(source, `${DIR}/${file} mentions a client secret; lesson 5 is secretless (certificate or managed identity only).`).not.toMatch(/\bclientSecret\s*:|apiClientSecret|client_secret=/);
     }
+  });
+});
+
+describe('lesson 5: no client secret — a managed identity as a federated credential', () => {
+  const IDENTITY_ENDPOINT = `${emulator.origin}${IDENTITY_ENDPOINT_PATH}`;
+  const saved = { endpoint: process.env.IDENTITY_ENDPOINT, header: process.env.IDENTITY_HEADER };
+  beforeAll(() => {
+    // What App Service and Container Apps put in the container's environment; MSAL reads them.
+    process.env.IDENTITY_ENDPOINT = IDENTITY_ENDPOINT;
+    process.env.IDENTITY_HEADER = OFFLINE_IDENTITY_HEADER;
+  });
+  afterAll(() => {
+    for (const [name, value] of [['IDENTITY_ENDPOINT', saved.endpoint], ['IDENTITY_HEADER', saved.header]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  /** Records the platform identity endpoint's requests, then lets the emulator answer them. */
+  function recordIdentityRequests(): Request[] {
+    const requests: Request[] = [];
+    network.use(
+      http.get(IDENTITY_ENDPOINT, ({ request }) => {
+        requests.push(request.clone());
+      }),
+    );
+    return requests;
+  }
+
+  const managedIdentity = (identity: ManagedIdentity = MANAGED_IDENTITIES.mcpServer) => ({ ENTRA_API_CREDENTIAL: 'managed-identity', ENTRA_MANAGED_IDENTITY_CLIENT_ID: identity.clientId });
+
+  it("presents the identity's token from the platform endpoint as the client assertion of every OBO request, never a secret", async () => {
+    const forms = recordTokenRequests();
+    const identityRequests = recordIdentityRequests();
+    const { mcpUrl, config } = await start({ ownCredential: true, env: managedIdentity() });
+    expectToolSuccess(await callTool(mcpUrl, await userToken(config, 'grace', ['tools.read']), 'my_profile'), 'my_profile with the managed identity', TODO.identity);
+
+    const obo = forms.filter((form) => form.get('grant_type') === OBO_GRANT);
+    expect(obo.length, `my_profile should have made an On-Behalf-Of request. See ${TODO.identity}.`).toBeGreaterThan(0);
+    for (const form of obo) {
+      expect(form.has('client_secret'), `A token request carried a client_secret. See ${TODO.identity}.`).toBe(false);
+      expect(form.get('client_assertion_type'), `The OBO request must carry a client assertion. See ${TODO.identity}.`).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      const claims = decodeJwt(form.get('client_assertion') ?? '');
+      expect(claims.sub, `The client assertion should be the managed identity's own token (sub = its principal ID ${MANAGED_IDENTITIES.mcpServer.principalId}). Return acquireToken(…).accessToken from the clientAssertion callback (${TODO.identity}).`).toBe(
+        MANAGED_IDENTITIES.mcpServer.principalId,
+      );
+      expect(claims.aud, `The identity's token must be for ${TOKEN_EXCHANGE_AUDIENCE}. Ask for that resource (${TODO.identity}).`).toBe(TOKEN_EXCHANGE_AUDIENCE);
+    }
+    for (const request of identityRequests) {
+      const url = new URL(request.url);
+      expect(request.headers.get('x-identity-header'), 'MSAL sends IDENTITY_HEADER back as X-IDENTITY-HEADER.').toBe(OFFLINE_IDENTITY_HEADER);
+      expect(url.searchParams.get('client_id'), `Name the user-assigned identity (managedIdentityIdParams: { userAssignedClientId }). See ${TODO.identity}.`).toBe(MANAGED_IDENTITIES.mcpServer.clientId);
+    }
+    expect(graph.calls.at(-1)?.appid, 'Graph should get an OBO token issued to the API.').toBe(APPS.mcpApi.clientId);
+  });
+
+  it('asks the platform for a fresh assertion before the old one expires', async () => {
+    const forms = recordTokenRequests();
+    const { mcpUrl, config } = await start({ ownCredential: true, env: managedIdentity() });
+    expectToolSuccess(await callTool(mcpUrl, await userToken(config, 'ada', ['tools.read']), 'my_profile'), 'my_profile for Ada', TODO.identity);
+    const first = forms.at(-1)?.get('client_assertion') ?? '';
+    const expiresAt = Number(decodeJwt(first).exp) * 1000;
+    // Jump to two minutes before the assertion expires (the clock of MSAL, jose and the emulator).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(expiresAt - 120_000);
+    expectToolSuccess(await callTool(mcpUrl, await userToken(config, 'grace', ['tools.read']), 'my_profile'), 'my_profile for Grace, two minutes before the first assertion expires', TODO.identity);
+    const second = forms.at(-1)?.get('client_assertion') ?? '';
+    expect(second, `Two minutes before the identity's token expires, the next OBO request should carry a new one. Call acquireToken inside the clientAssertion callback, every time (MSAL caches and renews it), rather than once (${TODO.identity}).`).not.toBe(first);
+    expect(Number(decodeJwt(second).exp) * 1000, 'The new assertion should be valid for a while yet.').toBeGreaterThan(Date.now() + 10 * 60_000);
+  });
+
+  it('an identity the API app does not trust is refused (AADSTS700213, subject mismatch): a tool error for the caller, the code in the log', async () => {
+    const { mcpUrl, config, logs } = await start({ ownCredential: true, env: managedIdentity(MANAGED_IDENTITIES.reportJob) });
+    const reply = await callTool(mcpUrl, await userToken(config, 'grace', ['tools.read']), 'my_profile');
+    expect(reply.status, `A refused credential is not a crash: expected HTTP 200 with a tool error, got ${shown(reply)}.`).toBe(200);
+    expect(reply.rpc?.result?.isError, `my_profile cannot work with an identity the API app does not trust; it answered: ${toolText(reply)}`).toBe(true);
+    expect(logs.text(), 'The operator needs Entra ID\'s reason in the logs: AADSTS700213 (no federated credential for that subject).').toContain('700213');
+    expect(graph.calls, 'Graph must not be called without an OBO token.').toHaveLength(0);
+  });
+
+  it('an expired assertion is refused (AADSTS700024) with a clear log line, never a 5xx', async () => {
+    // A credential that keeps handing out the token it got first: the mistake TODO 5.2 avoids.
+    const identity = await fetch(`${IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent(TOKEN_EXCHANGE_AUDIENCE)}&client_id=${MANAGED_IDENTITIES.mcpServer.clientId}`, {
+      headers: { 'x-identity-header': OFFLINE_IDENTITY_HEADER },
+    }).then((response) => response.json() as Promise<{ access_token: string; expires_on: string }>);
+    const { mcpUrl, config, logs } = await start({ env: managedIdentity(), credential: { clientAssertion: async () => identity.access_token } });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Number(identity.expires_on) * 1000 + 10 * 60_000);
+    const reply = await callTool(mcpUrl, await userToken(config, 'ada', ['tools.read']), 'my_profile');
+    expect(reply.status, `An expired assertion must not become a 5xx; got ${shown(reply)}.`).toBe(200);
+    expect(reply.rpc?.result?.isError, `my_profile cannot work with an expired assertion; it answered: ${toolText(reply)}`).toBe(true);
+    expect(logs.text(), 'The log should carry Entra ID\'s reason: AADSTS700024 (the client assertion is not within its valid time range).').toContain('700024');
   });
 });
 

@@ -44,6 +44,39 @@ export default mutants([
     rule: 'the assertion names the certificate by its SHA-256 thumbprint (x5t#S256)',
     section: 'TODO 5.1',
   },
+  // ---------------------------------------------------------------- TODO 5.2
+  {
+    id: 'assertion-fetched-once',
+    file: 'credentials.ts',
+    find: `  return {
+    clientAssertion: async () => {
+      try {
+        const result = await identity.acquireToken({ resource: TOKEN_EXCHANGE_RESOURCE });`,
+    replace: `  let first: ReturnType<typeof identity.acquireToken> | undefined;
+  return {
+    clientAssertion: async () => {
+      try {
+        const result = await (first ??= identity.acquireToken({ resource: TOKEN_EXCHANGE_RESOURCE }));`,
+    rule: 'the assertion is fetched on every token request (MSAL renews it before it expires), never kept',
+    section: 'TODO 5.2',
+  },
+  {
+    id: 'identity-token-for-graph',
+    file: 'credentials.ts',
+    find: `        const result = await identity.acquireToken({ resource: TOKEN_EXCHANGE_RESOURCE });`,
+    replace: `        const result = await identity.acquireToken({ resource: 'https://graph.microsoft.com' });`,
+    rule: "the identity's token is asked for api://AzureADTokenExchange, the federated credential's audience",
+    section: 'TODO 5.2',
+  },
+  {
+    id: 'system-assigned-identity',
+    file: 'credentials.ts',
+    find: `    managedIdentityIdParams: { userAssignedClientId: managedIdentityClientId },
+`,
+    replace: ``,
+    rule: 'the user-assigned identity is named by its client ID',
+    section: 'TODO 5.2',
+  },
   // ---------------------------------------------------------------- TODO 5.3
   {
     id: 'one-partition-for-everyone',
