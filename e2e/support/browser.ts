@@ -41,7 +41,8 @@ export async function launchBrowser(options: Pick<BrowserContextOptions, 'javaSc
     viewport: { width: 1280, height: 900 },
     ...options,
   });
-  context.setDefaultTimeout(15_000);
+  // Generous: CI machines can be slow, and a wait that ends early fails with its screenshot anyway.
+  context.setDefaultTimeout(30_000);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,

@@ -22,7 +22,10 @@ export async function tabTo(page: Page, target: RegExp, max = 15): Promise<strin
     await page.keyboard.press('Tab');
     const text = await page.evaluate(() => {
       const el = document.activeElement as HTMLElement | null;
-      return el && el !== document.body ? (el.innerText || el.getAttribute('aria-label') || el.tagName).replace(/\s+/g, ' ').trim() : '';
+      if (!el || el === document.body) return '';
+      // A form control is known by its label, as a screen reader announces it.
+      const label = el instanceof HTMLInputElement ? el.labels?.[0]?.innerText : undefined;
+      return (label || el.innerText || el.getAttribute('aria-label') || el.tagName).replace(/\s+/g, ' ').trim();
     });
     visited.push(text);
     if (target.test(text)) return visited;
@@ -53,4 +56,17 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Keyboard only, on a page with a group of account radio buttons: Tab into the group, arrow keys to
+ * the account named `account` (arrows move the choice, as in any radio group), then Tab to the
+ * button named `submit` and press Enter.
+ */
+export async function chooseWithKeyboard(page: Page, account: RegExp, submit: RegExp): Promise<void> {
+  await tabTo(page, /Ada Lovelace|Grace Hopper/);
+  for (let i = 0; i < 5 && !(await page.getByRole('radio', { name: account }).isChecked()); i += 1) await page.keyboard.press('ArrowDown');
+  if (!(await page.getByRole('radio', { name: account }).isChecked())) throw new Error(`The arrow keys never chose ${account}`);
+  await tabTo(page, submit);
+  await page.keyboard.press('Enter');
 }

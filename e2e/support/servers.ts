@@ -73,7 +73,7 @@ export async function startSolution(lab: Lab, lessonNumber: number, port: number
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const started = await waitForPort(port, child, 20_000);
+  const started = await waitForPort(port, child, 60_000);
   if (started !== 'listening') {
     await stopChild(child);
     throw new Error(`Lesson ${lessonNumber}'s solution did not start on port ${port} (${started}):\n${output}`);

@@ -4,8 +4,11 @@
  * 2.x itself prints and opens 127.0.0.1). As a learner does, one server entry ("workshop") serves
  * every lesson on the same URL, and one lesson's server replaces the previous one on the same port.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { APPS } from '../../shared/emulator/directory.ts';
+import { INSPECTOR_VERSION, ROOT } from '../../shared/lab/lessons.ts';
 import { launchBrowser, Shots, type Browser } from '../support/browser.ts';
 import {
   addHttpServer,
@@ -21,6 +24,16 @@ import {
 import { freePort, startLab, startSolution, type Lab, type LessonServer } from '../support/servers.ts';
 
 const ENTRY = 'workshop';
+
+test('the READMEs and the lab tell learners to run the Inspector version this suite drives', () => {
+  const installed = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'node_modules', '@modelcontextprotocol', 'inspector', 'package.json'), 'utf8')) as { version: string };
+  expect(installed.version, 'e2e/package.json and INSPECTOR_VERSION (shared/lab/lessons.ts) must name the same Inspector').toBe(INSPECTOR_VERSION);
+  const readmes = ['README.md', ...readdirSync(path.join(ROOT, 'lessons')).map((folder) => path.join('lessons', folder, 'README.md'))];
+  for (const readme of readmes) {
+    const commands = readFileSync(path.join(ROOT, readme), 'utf8').match(/^npx @modelcontextprotocol\/inspector\S*/gm) ?? [];
+    for (const command of commands) expect(command, `${readme} starts a different Inspector than the one tested`).toBe(`npx @modelcontextprotocol/inspector@${INSPECTOR_VERSION}`);
+  }
+});
 
 describe.each(['localhost', '127.0.0.1'])('MCP Inspector opened at http://%s', (host) => {
   let lab: Lab;
@@ -116,5 +129,34 @@ describe.each(['localhost', '127.0.0.1'])('MCP Inspector opened at http://%s', (
     const result = await shots.step(page, 'call whoami', () => callTool(page, 'whoami', {}, /Grace Hopper|Error/));
     expect(result).toContain('Grace Hopper');
     expect(result).toContain(APPS.mcpClient.clientId);
+  });
+
+  test('back to lesson 3: clear the OAuth state, empty client ID and scopes, the consent page opens again', async () => {
+    const { page } = browser;
+    const shots = new Shots(`inspector ${host} lesson 4 to 3`);
+    await shots.step(page, 'disconnect from lesson 4', async () => {
+      await showServers(page);
+      await toggleConnection(page, ENTRY);
+      await waitForStatus(page, ENTRY, 'Disconnected');
+    });
+    await serve(3);
+    await shots.step(page, 'server settings: clear OAuth state, empty client ID and scopes', async () => {
+      const oauth = await openOAuthSettings(page, ENTRY);
+      await oauth.getByRole('button', { name: 'Clear stored OAuth state' }).click();
+      await oauth.getByRole('textbox', { name: 'Client ID' }).fill('');
+      await oauth.getByRole('textbox', { name: 'Scopes' }).fill('');
+      await closeSettings(page);
+    });
+    await shots.step(page, 'connect: lesson 3\'s consent page opens', async () => {
+      await toggleConnection(page, ENTRY);
+      await page.getByRole('button', { name: 'Allow and sign in' }).waitFor();
+    });
+    await shots.step(page, 'allow and pick Grace: back in Inspector, connected', async () => {
+      await page.getByRole('button', { name: 'Allow and sign in' }).click();
+      await page.getByRole('button', { name: /Grace Hopper/ }).click();
+      await waitForStatus(page, ENTRY, 'Connected');
+    });
+    const result = await shots.step(page, 'call get_my_profile', () => callTool(page, 'get_my_profile', {}, /Grace Hopper|Error/));
+    expect(result).toContain('Grace Hopper');
   });
 });

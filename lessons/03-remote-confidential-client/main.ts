@@ -16,6 +16,6 @@ const entra = config.mode === 'offline' ? `the offline emulator at ${config.emul
 serve(createApp({ config, allowedOrigins: INSPECTOR_ORIGINS }), config, [
   `Lesson 3 MCP server listening on ${config.mcpUrl.href} — sign-in through Entra ID (${entra}).`,
   `Entra ID sends the browser back to ${config.callbackUrl.href}`,
-  `Connect: npx @modelcontextprotocol/inspector  (transport "Streamable HTTP", URL ${config.mcpUrl.href}, Connect: it walks you through consent and sign-in)`,
+  `Connect: npx @modelcontextprotocol/inspector@2.12.0  (Add Servers → + Add manually, streamable-http, URL ${config.mcpUrl.href}; flip its switch: consent, then sign-in; steps in the README)`,
   'Stop with Ctrl+C. Then check your work: npm run check:3',
 ]);

@@ -14,6 +14,13 @@ import { LabError } from './output.ts';
 /** The repository root (this file is `shared/lab/lessons.ts`). */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * How learners start MCP Inspector: 2.x, pinned to the version the e2e suite drives (e2e/package.json;
+ * a test there checks they agree). It needs Node.js 22.19+; older Node.js makes npx pick a 0.x.
+ */
+export const INSPECTOR_VERSION = '2.12.0';
+export const INSPECTOR_COMMAND = `npx @modelcontextprotocol/inspector@${INSPECTOR_VERSION}`;
+
 export type Transport = 'http' | 'stdio';
 
 /** What the lab tooling must know about a lesson beyond its folder. */

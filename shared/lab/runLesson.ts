@@ -14,7 +14,7 @@ import { USERS } from '../emulator/directory.ts';
 import { prepareOfflineCertificate } from '../offline/credentials.ts';
 import { runDemo, type ServerCommand } from './demo.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
-import { findLesson, repoPath, ROOT, type CodeKind, type Lesson } from './lessons.ts';
+import { findLesson, INSPECTOR_COMMAND, repoPath, ROOT, type CodeKind, type Lesson } from './lessons.ts';
 import { bold, dim, green, LabError, npmRun, say, sayError, sayNext, yellow } from './output.ts';
 import {
   GRAPH_BRIDGE,
@@ -140,7 +140,7 @@ class LessonRun {
 
     say();
     sayNext('Next:', [
-      ['npx @modelcontextprotocol/inspector', `in a second terminal; choose Transport Type "Streamable HTTP", URL ${config.mcpUrl.href}, Connect`],
+      [INSPECTOR_COMMAND, `in a second terminal (Node.js 22.19+): Add Servers → + Add manually, Transport streamable-http, URL ${config.mcpUrl.href}, Add, then flip its switch (the lesson README has the steps)`],
       ...this.checkAndSwitch(),
       ['Ctrl+C', this.emulator && !this.emulator.reused ? 'stop the server and the emulator' : 'stop the server'],
     ]);
@@ -178,7 +178,7 @@ class LessonRun {
     say();
     sayNext('Next:', [
       demo === 'none'
-        ? [`npx @modelcontextprotocol/inspector -- ${spawnLine}`, 'Inspector starts the server itself (Transport Type "STDIO")']
+        ? [`${INSPECTOR_COMMAND} -- ${spawnLine}`, 'Inspector starts the server itself; flip the switch on its card to connect']
         : ['the configuration blocks above', 'connect MCP Inspector, VS Code or Claude Desktop: each starts the server itself'],
       ...this.checkAndSwitch(),
       ...(keepsEmulator ? [['Ctrl+C', 'stop the emulator (sign-ins need it while you explore)'] as const] : []),

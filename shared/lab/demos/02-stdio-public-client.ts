@@ -12,7 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { DemoContext } from '../demo.ts';
-import { ROOT } from '../lessons.ts';
+import { INSPECTOR_COMMAND, ROOT } from '../lessons.ts';
 import { bold, dim, say } from '../output.ts';
 import { GRAPH_BRIDGE } from '../processes.ts';
 
@@ -165,7 +165,7 @@ function printClientConfigs(ctx: DemoContext): void {
     say(bold(`  ${label}`));
     say(`  ${dim('MCP Inspector:')}`);
     const envFlags = Object.entries(server.env).map(([name, value]) => `-e ${name}=${shellQuote(value)}`);
-    say(`    npx @modelcontextprotocol/inspector ${envFlags.join(' ')} -- ${[server.command, ...server.args].map(shellQuote).join(' ')}`);
+    say(`    ${INSPECTOR_COMMAND} ${envFlags.join(' ')} -- ${[server.command, ...server.args].map(shellQuote).join(' ')}`);
     say(`  ${dim('VS Code, .vscode/mcp.json:')}`);
     printJson(vscodeConfig(server));
     say(`  ${dim('Claude Desktop, claude_desktop_config.json (Settings → Developer → Edit Config):')}`);

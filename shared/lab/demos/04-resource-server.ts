@@ -9,6 +9,7 @@
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { APPS } from '../../emulator/directory.ts';
 import type { DemoContext } from '../demo.ts';
+import { INSPECTOR_COMMAND } from '../lessons.ts';
 
 const FOLDER = 'lessons/04-resource-server';
 
@@ -69,12 +70,12 @@ export async function demo(ctx: DemoContext): Promise<void> {
 
 function inspectorHelp({ log, mcpUrl, config }: DemoContext): void {
   const scopes = ['tools.read', 'mail.send'].map((name) => `${config.entra.apiAppIdUri}/${name}`).join(' ');
-  log('Sign in as a user from MCP Inspector (npx @modelcontextprotocol/inspector):');
-  log(`    Transport Type "Streamable HTTP", URL ${mcpUrl.href}`);
-  log(`    Authentication → OAuth 2.0 Flow: Client ID ${config.entra.mcpClientId} (pre-registered: Entra ID has no dynamic registration)`);
+  log(`Sign in as a user from MCP Inspector 2.x (${INSPECTOR_COMMAND}, Node.js 22.19+):`);
+  log(`    Add Servers → + Add manually: Transport streamable-http, URL ${mcpUrl.href} (or use the card you have)`);
+  log(`    On its card, Settings → OAuth Settings: Clear stored OAuth state; Client ID ${config.entra.mcpClientId} (pre-registered: Entra ID has no dynamic registration)`);
   // Entra ID issues a refresh token only for offline_access: without it, a new sign-in every hour.
-  log(`    Scope: ${scopes}${config.mode === 'tenant' ? ' offline_access' : ''}`);
-  log(`    Connect, then pick ${config.mode === 'offline' ? 'Ada (admin) or Grace on the emulator\'s sign-in page' : 'your account'}; try whoami, my_profile and send_mail.`);
+  log(`    Scopes: ${scopes}${config.mode === 'tenant' ? ' offline_access' : ''}`);
+  log(`    Flip its switch, then pick ${config.mode === 'offline' ? 'Ada (admin) or Grace on the emulator\'s sign-in page' : 'your account'}; under Tools try whoami, my_profile and send_mail.`);
 }
 
 async function callTool(mcpUrl: URL, token: string | undefined, name: string, args: Record<string, unknown> = {}): Promise<Reply> {

@@ -7,6 +7,7 @@
  * It never throws: when a step shows that a TODO is not done yet, it says which one and stops.
  */
 import type { DemoContext } from '../demo.ts';
+import { INSPECTOR_COMMAND } from '../lessons.ts';
 
 const FOLDER = 'lessons/05-secretless-production';
 
@@ -45,10 +46,10 @@ export async function demo(ctx: DemoContext): Promise<void> {
 
 function inspectorHelp({ log, mcpUrl, config }: DemoContext): void {
   const scopes = ['tools.read', 'mail.send'].map((name) => `${config.entra.apiAppIdUri}/${name}`).join(' ');
-  log('Sign in as a user from MCP Inspector (npx @modelcontextprotocol/inspector):');
-  log(`    Transport Type "Streamable HTTP", URL ${mcpUrl.href}`);
-  log(`    Authentication → OAuth 2.0 Flow: Client ID ${config.entra.mcpClientId}, Scope: ${scopes}`);
-  log(`    Connect, then pick ${config.mode === 'offline' ? 'Ada (admin) or Grace on the emulator\'s sign-in page' : 'your account'}; try my_profile, then export_customers as Grace (refused: no MCP.Admin role).`);
+  log(`Sign in as a user from MCP Inspector 2.x (${INSPECTOR_COMMAND}, Node.js 22.19+):`);
+  log(`    Add Servers → + Add manually: Transport streamable-http, URL ${mcpUrl.href} (or use the card you have)`);
+  log(`    On its card, Settings → OAuth Settings: Clear stored OAuth state; Client ID ${config.entra.mcpClientId}; Scopes: ${scopes}`);
+  log(`    Flip its switch, then pick ${config.mode === 'offline' ? 'Ada (admin) or Grace on the emulator\'s sign-in page' : 'your account'}; under Tools try my_profile, then export_customers as Grace (refused: no MCP.Admin role).`);
 }
 
 async function callTool(mcpUrl: URL, token: string | undefined, name: string): Promise<Response> {
