@@ -97,6 +97,15 @@ export const LESSON_TABLE: readonly LessonFacts[] = [
     offlineCertificate: true,
     testsStartProcesses: true,
   },
+  {
+    number: 6,
+    slug: 'sdk-v2',
+    title: 'The resource server on MCP SDK v2',
+    transport: 'http',
+    needsEmulator: true,
+    needsGraphBridge: true,
+    tenantEnv: ['ENTRA_API_CLIENT_ID', 'ENTRA_API_CLIENT_SECRET', 'ENTRA_MCP_CLIENT_ID'],
+  },
 ];
 
 /** A lesson whose starter folder exists, with the paths the tooling uses. */

@@ -35,11 +35,16 @@ export interface ResourceServerSuiteOptions {
   invalidTokenError: string;
 }
 
+/** The lesson's server of the current test, for a lesson's own tests beside the shared ones. */
+export interface RunningServer {
+  current(): { config: WorkshopConfig; mcpUrl: URL; prmUrl: string };
+}
+
 /**
  * The behaviour of the protected resource server at the wire level: the same tests, unchanged, for
  * every lesson that builds it, whatever SDK the lesson uses.
  */
-export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
+export function resourceServerSuite(options: ResourceServerSuiteOptions): RunningServer {
   const DIR = shortPath(lessonDir(options.lesson));
   const FILES = {
     verifier: `${DIR}/verifier.ts`,
@@ -592,6 +597,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): void {
       expect(host.status, `A foreign Host header must get 403 (DNS rebinding). Keep createMcpExpressApp in ${FILES.app}.`).toBe(403);
     });
   });
+
+  return { current: () => ({ config, mcpUrl, prmUrl }) };
 }
 
 function shortPath(file: string): string {

@@ -13,7 +13,7 @@ import { INSPECTOR_COMMAND } from '../lessons.ts';
 
 const FOLDER = 'lessons/04-resource-server';
 
-interface Reply {
+export interface Reply {
   status: number;
   challenge: string;
   text: string;
@@ -68,7 +68,7 @@ export async function demo(ctx: DemoContext): Promise<void> {
   inspectorHelp(ctx);
 }
 
-function inspectorHelp({ log, mcpUrl, config }: DemoContext): void {
+export function inspectorHelp({ log, mcpUrl, config }: DemoContext): void {
   const scopes = ['tools.read', 'mail.send'].map((name) => `${config.entra.apiAppIdUri}/${name}`).join(' ');
   log(`Sign in as a user from MCP Inspector 2.x (${INSPECTOR_COMMAND}, Node.js 22.19+):`);
   log(`    Add Servers → + Add manually: Transport streamable-http, URL ${mcpUrl.href} (or use the card you have)`);
@@ -78,7 +78,7 @@ function inspectorHelp({ log, mcpUrl, config }: DemoContext): void {
   log(`    Flip its switch, then pick ${config.mode === 'offline' ? 'Ada (admin) or Grace on the emulator\'s sign-in page' : 'your account'}; under Tools try whoami, my_profile and send_mail.`);
 }
 
-async function callTool(mcpUrl: URL, token: string | undefined, name: string, args: Record<string, unknown> = {}): Promise<Reply> {
+export async function callTool(mcpUrl: URL, token: string | undefined, name: string, args: Record<string, unknown> = {}): Promise<Reply> {
   const response = await fetch(mcpUrl, {
     method: 'POST',
     headers: {
@@ -101,7 +101,7 @@ async function fetchJson(url: string): Promise<Record<string, unknown> | undefin
 }
 
 /** The error and its description from a challenge, for one short line. */
-function describe(challenge: string): string {
+export function describe(challenge: string): string {
   const error = /error="([^"]*)"/.exec(challenge)?.[1];
   const description = /error_description="([^"]*)"/.exec(challenge)?.[1];
   return [error, description].filter(Boolean).join(': ') || 'no challenge';

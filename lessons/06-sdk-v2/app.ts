@@ -1,0 +1,106 @@
+/**
+ * The HTTP app of lesson 4, on the v2 packages: an OAuth protected resource (RFC 9728) whose
+ * authorization server is Entra ID. `@modelcontextprotocol/express` brings the Express pieces (the
+ * app with its Host and Origin checks, the metadata router, the bearer middleware);
+ * `@modelcontextprotocol/server` the MCP server and `createMcpHandler`, which answers both the
+ * 2025 protocol and the 2026-07-28 one; `@modelcontextprotocol/node` adapts it to Node's `req`/`res`.
+ *
+ * MCP authorization: https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
+ */
+import cors from 'cors';
+import type { Express, RequestHandler } from 'express';
+import { createMcpExpressApp, getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter, requireBearerAuth } from '@modelcontextprotocol/express';
+import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, type OAuthMetadata } from '@modelcontextprotocol/server';
+import { OAuthMetadataSchema } from '@modelcontextprotocol/core';
+import type { WorkshopConfig } from '../../shared/config.ts';
+import { createGraphService, type GraphService } from './graph.ts';
+import { supportedScopes } from './scopes.ts';
+import { createMcpServer } from './tools.ts';
+import { createEntraVerifier } from './verifier.ts';
+import { withVerifiedTokenCache } from './verifiedTokens.ts';
+
+/** Browser-based clients that may read our answers (CORS): MCP Inspector's default address. */
+const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
+
+/**
+ * Builds the app. Async because it first reads the tenant's OpenID configuration: the Protected
+ * Resource Metadata points clients at that authorization server.
+ */
+export async function createApp(config: WorkshopConfig): Promise<Express> {
+  const oauthMetadata = await fetchAuthorizationServerMetadata(config);
+  const verifier = withVerifiedTokenCache(createEntraVerifier(config));
+  const graph = createGraphService(config);
+  const appIdUri = config.entra.apiAppIdUri;
+  const resourceMetadataUrl = getOAuthProtectedResourceMetadataUrl(config.mcpUrl);
+
+  // v2 checks Host (DNS rebinding) and, new in v2, Origin: a browser request from a page whose host
+  // is not in the list gets 403 (the transport spec's rule). Both lists hold host names, any port.
+  const hostnames = allowedHostnames(config);
+  const app = createMcpExpressApp({ host: config.baseUrl.hostname, allowedHosts: hostnames, allowedOrigins: hostnames });
+  // CORS is still ours: only these exact origins may read answers, WWW-Authenticate included.
+  const browserClients = cors({
+    origin: [config.baseUrl.origin, ...INSPECTOR_ORIGINS],
+    methods: ['GET', 'POST', 'DELETE'],
+    exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Mcp-Protocol-Version'],
+  });
+
+  // TODO 6.1: The same two helpers as in lesson 4, now from @modelcontextprotocol/express: serve the
+  // Protected Resource Metadata with mcpAuthMetadataRouter({ oauthMetadata, resourceServerUrl,
+  // scopesSupported, resourceName }), and create `bearer` with requireBearerAuth({ verifier,
+  // resourceMetadataUrl, expectedResource }). Put `bearer` after browserClients on /mcp below.
+  // See README, step 6.1.
+
+  // TODO 6.5: This is what a mechanical rename gives: one NodeStreamableHTTPServerTransport per request,
+  // which speaks the 2025 protocol only. Serve both eras instead: build `mcp` with
+  // toNodeHandler(createMcpHandler(() => createMcpServer({ graph, appIdUri }), { onerror })), route every
+  // method of /mcp to it (app.all) with the parsed body, and delete handle2025Only. See README, step 6.5.
+  const mcp = handle2025Only(graph, appIdUri);
+
+  app.options('/mcp', browserClients);
+  // express.json() already read the body: hand it over, or the handler would wait for it again.
+  app.post('/mcp', browserClients, mcp);
+  return app;
+}
+
+/**
+ * The tenant's OpenID configuration, as RFC 8414 metadata for the PRM router. Checked at start-up,
+ * so a wrong tenant or an emulator that is not running is one clear line, not a broken sign-in later.
+ */
+export async function fetchAuthorizationServerMetadata(config: WorkshopConfig): Promise<OAuthMetadata> {
+  const url = config.entra.openIdConfigurationUrl;
+  let body: unknown;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    body = await response.json();
+  } catch (error) {
+    const hint = config.mode === 'offline' ? 'Is the emulator running? npm run lesson:6 starts it, or run npm run emulator.' : 'Check ENTRA_TENANT_ID.';
+    throw new Error(`Could not read the OpenID configuration at ${url} (${(error as Error).message}). ${hint}`);
+  }
+  const metadata = OAuthMetadataSchema.safeParse(body);
+  if (!metadata.success) throw new Error(`The OpenID configuration at ${url} is not valid authorization server metadata.`);
+  if (metadata.data.issuer !== config.entra.issuer) {
+    throw new Error(`The OpenID configuration at ${url} names the issuer ${metadata.data.issuer}, expected ${config.entra.issuer}.`);
+  }
+  return metadata.data;
+}
+
+/** Stateless Streamable HTTP on the 2025 protocol: a fresh server and transport per request. */
+function handle2025Only(graph: GraphService, appIdUri: string): RequestHandler {
+  return async (req, res) => {
+    const server = createMcpServer({ graph, appIdUri });
+    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  };
+}
+
+/** The Host (and Origin) names clients may use: the configured one, plus loopback for local runs. */
+function allowedHostnames(config: WorkshopConfig): string[] {
+  return [...new Set([config.baseUrl.hostname, 'localhost', '127.0.0.1', '[::1]'])];
+}

@@ -1,0 +1,25 @@
+/**
+ * Starts lesson 6's server on http://localhost:3001/mcp (`PORT` overrides).
+ * Offline it needs the Entra ID emulator (`npm run lesson:6` starts it); logs go to stderr.
+ */
+import { ConfigError } from '../../shared/config.ts';
+import { exitWithError, readSettings, serve } from '../../shared/startup.ts';
+import { createApp } from './app.ts';
+
+const config = readSettings();
+
+// A missing setting (ConfigError) or an unreachable tenant is one clear line, not a stack trace.
+const app = await createApp(config).catch((error: Error) =>
+  exitWithError(error instanceof ConfigError ? error.message : `The server could not start: ${error.message}`),
+);
+
+const { entra } = config;
+const prm = new URL(`/.well-known/oauth-protected-resource${config.mcpUrl.pathname}`, config.mcpUrl);
+serve(app, config, [
+  `Lesson 6 MCP server (SDK v2, a protected resource) listening on ${config.mcpUrl.href}`,
+  `  resource metadata     ${prm.href}`,
+  `  authorization server  ${entra.issuer}`,
+  `  accepts tokens with   aud = ${entra.apiClientId} (the API's client ID), scopes under ${entra.apiAppIdUri}/`,
+  `Connect: npx @modelcontextprotocol/inspector  (Streamable HTTP, URL ${config.mcpUrl.href}, client ID ${entra.mcpClientId})`,
+  'Stop with Ctrl+C. Then check your work: npm run check:6',
+]);

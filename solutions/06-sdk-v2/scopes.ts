@@ -1,0 +1,85 @@
+/**
+ * Permissions per tool: which delegated scope a user's token needs, and which app role lets an
+ * app-only caller in. In lesson 4 an Express middleware read the JSON-RPC body to find the tool; v2
+ * lets each tool carry its own `scopeChallenge`, which the SDK runs after authentication and before
+ * the tool, and answers a refusal with 403 `insufficient_scope` itself (RFC 6750 §3.1).
+ *
+ * MCP: https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
+ */
+import type { AuthInfo, ScopeChallengeHandler } from '@modelcontextprotocol/server';
+import type { CallerClaims } from './verifier.ts';
+
+/** The delegated scopes the API's app registration exposes (short names). */
+export const SCOPES = {
+  read: 'tools.read',
+  sendMail: 'mail.send',
+} as const;
+
+/** The app roles the API's app registration defines. */
+export const APP_ROLES = {
+  /** For app-only callers (daemons) that may use the read tools. */
+  readAll: 'Tools.Read.All',
+  /** For administrators, users or apps. */
+  admin: 'MCP.Admin',
+} as const;
+
+export interface ToolPermission {
+  /** The delegated scope a user's token must carry. */
+  scope: string;
+  /** The app role that lets an app-only caller use the tool. Absent: users only. */
+  appRole?: string;
+}
+
+/** Every tool and what it needs. A tool missing here cannot be registered (see toolScopeChallenge). */
+export const TOOL_PERMISSIONS: Readonly<Record<string, ToolPermission>> = {
+  whoami: { scope: SCOPES.read, appRole: APP_ROLES.readAll },
+  lookup_customer: { scope: SCOPES.read, appRole: APP_ROLES.readAll },
+  search_customers: { scope: SCOPES.read, appRole: APP_ROLES.readAll },
+  // These two act as the user in Microsoft Graph (On-Behalf-Of), so there must be a user.
+  my_profile: { scope: SCOPES.read },
+  send_mail: { scope: SCOPES.sendMail },
+  // The tool itself also requires the MCP.Admin role (see tools.ts).
+  export_customers: { scope: SCOPES.read, appRole: APP_ROLES.admin },
+};
+
+/** A scope in its fully qualified form, e.g. `http://localhost:3001/mcp/tools.read`. */
+export function qualifiedScope(appIdUri: string, name: string): string {
+  return `${appIdUri}/${name}`;
+}
+
+/** What the Protected Resource Metadata lists in `scopes_supported`. */
+export function supportedScopes(appIdUri: string): string[] {
+  return Object.values(SCOPES).map((name) => qualifiedScope(appIdUri, name));
+}
+
+/** True when the caller may use a tool with this permission. */
+export function isAllowed(auth: AuthInfo, permission: ToolPermission, appIdUri: string): boolean {
+  const caller = auth.extra as unknown as CallerClaims;
+  if (caller.appOnly) return permission.appRole !== undefined && caller.roles.includes(permission.appRole);
+  return auth.scopes.includes(qualifiedScope(appIdUri, permission.scope));
+}
+
+/**
+ * The `scopeChallenge` of one tool. Throws at registration when the tool has no permission, so a
+ * new tool gets its permission on purpose, never by default.
+ */
+export function toolScopeChallenge(tool: string, appIdUri: string): ScopeChallengeHandler {
+  const permission = TOOL_PERMISSIONS[tool];
+  if (!permission) throw new Error(`The tool ${tool} has no entry in TOOL_PERMISSIONS (scopes.ts): give it a scope before registering it.`);
+  const needed = qualifiedScope(appIdUri, permission.scope);
+
+  return ({ authInfo }) => {
+    // No caller at all: requireBearerAuth was left out. Refuse rather than run the tool.
+    if (!authInfo) return { scopes: [needed], errorDescription: `The tool ${tool} needs a verified caller` };
+    if (isAllowed(authInfo, permission, appIdUri)) return undefined;
+    const caller = authInfo.extra as unknown as CallerClaims;
+    return {
+      // The challenge names the complete set to ask for: the missing scope and those the token
+      // already has, so a client that replaces its token on step-up keeps what it could do.
+      scopes: [needed, ...authInfo.scopes.filter((scope) => scope !== needed)],
+      errorDescription: caller.appOnly
+        ? `The tool ${tool} needs ${permission.appRole ? `the app role ${permission.appRole}` : 'a signed-in user'}`
+        : `The tool ${tool} needs the scope ${needed}`,
+    };
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The MCP server and its tools, on v2's `McpServer`. Each tool carries its permission as a
+ * `scopeChallenge` (scopes.ts), so by the time a handler runs the caller is verified and allowed;
+ * the handler only reads who the caller is, from `ctx.http?.authInfo`.
+ */
+import { z } from 'zod';
+import { McpServer, type AuthInfo, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import { CUSTOMERS, findCustomer, searchCustomers } from '../../shared/world/customers.ts';
+import type { GraphService } from './graph.ts';
+import { APP_ROLES, toolScopeChallenge } from './scopes.ts';
+import type { CallerClaims } from './verifier.ts';
+
+export interface ToolDeps {
+  graph: GraphService;
+  /** The API's Application ID URI, which prefixes every scope. */
+  appIdUri: string;
+}
+
+/** Builds the MCP server; cheap enough to build once per request (createMcpHandler does). */
+export function createMcpServer({ graph, appIdUri }: ToolDeps): McpServer {
+  const server = new McpServer({ name: 'contoso-crm', version: '6.0.0' });
+  const scopeChallenge = (tool: string) => toolScopeChallenge(tool, appIdUri);
+
+  server.registerTool(
+    'whoami',
+    {
+      title: 'Who am I?',
+      description: 'Tells who this server thinks the caller is: user or app, object ID, tenant, scopes and app roles.',
+      annotations: { readOnlyHint: true },
+      scopeChallenge: scopeChallenge('whoami'),
+    },
+    async (ctx) => {
+      const auth = callerAuth(ctx);
+      if (!auth) return notAuthenticated();
+      const caller = callerOf(auth);
+      return textResult(
+        JSON.stringify(
+          {
+            kind: caller.appOnly ? 'app' : 'user',
+            name: caller.name ?? null,
+            oid: caller.oid,
+            tid: caller.tid,
+            clientId: auth.clientId,
+            scopes: auth.scopes,
+            roles: caller.roles,
+            expiresAt: auth.expiresAt ? new Date(auth.expiresAt * 1000).toISOString() : null,
+          },
+          null,
+          2,
+        ),
+      );
+    },
+  );
+
+  server.registerTool(
+    'lookup_customer',
+    {
+      title: 'Look up a customer',
+      description: 'Returns one customer by ID: contact details, tier, credit limit and internal account notes.',
+      // v2 takes a schema object (Standard Schema); a raw shape still works but is deprecated.
+      inputSchema: z.object({ customerId: z.string().trim().min(1).describe('The customer ID, e.g. C-1001') }),
+      annotations: { readOnlyHint: true },
+      scopeChallenge: scopeChallenge('lookup_customer'),
+    },
+    async ({ customerId }) => {
+      const customer = findCustomer(customerId);
+      if (!customer) return errorResult(`No customer has the ID "${customerId}". Use search_customers to find one.`);
+      return textResult(JSON.stringify(customer, null, 2));
+    },
+  );
+
+  server.registerTool(
+    'search_customers',
+    {
+      title: 'Search customers',
+      description: 'Finds customers whose name or company contains the query (case-insensitive).',
+      inputSchema: z.object({ query: z.string().trim().min(1).max(100).describe('Part of a name or company, e.g. "woodgrove"') }),
+      annotations: { readOnlyHint: true },
+      scopeChallenge: scopeChallenge('search_customers'),
+    },
+    async ({ query }) => {
+      const matches = searchCustomers(query).map(({ id, name, company, tier }) => ({ id, name, company, tier }));
+      if (matches.length === 0) return textResult(`No customer matches "${query}".`);
+      return textResult(JSON.stringify(matches, null, 2));
+    },
+  );
+
+  server.registerTool(
+    'my_profile',
+    {
+      title: 'My profile',
+      description: "Reads the signed-in user's profile from Microsoft Graph (/me), on the user's behalf.",
+      annotations: { readOnlyHint: true, openWorldHint: true },
+      scopeChallenge: scopeChallenge('my_profile'),
+    },
+    async (ctx) => {
+      const auth = callerAuth(ctx);
+      if (!auth) return notAuthenticated();
+      try {
+        return textResult(JSON.stringify(await graph.me(auth), null, 2));
+      } catch (error) {
+        return errorResult((error as Error).message);
+      }
+    },
+  );
+
+  server.registerTool(
+    'send_mail',
+    {
+      title: 'Send an e-mail',
+      description: "Sends an e-mail from the signed-in user's own mailbox through Microsoft Graph.",
+      inputSchema: z.object({
+        to: z.email().describe('One recipient address'),
+        subject: z.string().trim().min(1, 'The subject must not be empty').max(200),
+        body: z.string().max(20_000).describe('Plain text'),
+      }),
+      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+      scopeChallenge: scopeChallenge('send_mail'),
+    },
+    async ({ to, subject, body }, ctx) => {
+      const auth = callerAuth(ctx);
+      if (!auth) return notAuthenticated();
+      try {
+        await graph.sendMail(auth, { to, subject, body });
+        return textResult(`Sent "${subject}" to ${to} from the mailbox of ${callerOf(auth).name ?? 'the signed-in user'}.`);
+      } catch (error) {
+        return errorResult((error as Error).message);
+      }
+    },
+  );
+
+  server.registerTool(
+    'export_customers',
+    {
+      title: 'Export all customers (administrators)',
+      description: 'Returns every customer record, with credit limits and internal notes. Needs the MCP.Admin app role.',
+      annotations: { readOnlyHint: true },
+      scopeChallenge: scopeChallenge('export_customers'),
+    },
+    async (ctx) => {
+      const auth = callerAuth(ctx);
+      if (!auth) return notAuthenticated();
+      // An app role is assigned by an administrator: a new sign-in cannot add it, so a missing role
+      // is a plain answer, not a scope challenge the client would try to satisfy.
+      if (!callerOf(auth).roles.includes(APP_ROLES.admin)) {
+        return errorResult(`Only administrators may export customers: the app role ${APP_ROLES.admin} is required. Ask a tenant administrator to assign it.`);
+      }
+      return textResult(JSON.stringify(CUSTOMERS, null, 2));
+    },
+  );
+
+  return server;
+}
+
+/**
+ * The verified caller of this request. v1 handed it over as `extra.authInfo`; v2 groups what came
+ * with the HTTP request under `ctx.http`, which stdio requests do not have (hence the `?.`).
+ */
+function callerAuth(ctx: ServerContext): AuthInfo | undefined {
+  return ctx.http?.authInfo;
+}
+
+function callerOf(auth: AuthInfo): CallerClaims {
+  return auth.extra as unknown as CallerClaims;
+}
+
+function notAuthenticated(): CallToolResult {
+  return errorResult('This request carries no verified caller in ctx.http?.authInfo: requireBearerAuth must run before the MCP handler (lesson 6, step 6.1), and the tools read the caller from the context (step 6.3).');
+}
+
+function textResult(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }] };
+}
+
+function errorResult(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}
