@@ -6,7 +6,8 @@ import { ConfigError } from '../../shared/config.ts';
 import { exitWithError, readSettings, serve } from '../../shared/startup.ts';
 import { createApp } from './app.ts';
 
-const config = readSettings();
+// With a real tenant, a missing setting, or an App ID URI Entra ID would refuse, is one clear line at start-up.
+const config = readSettings(({ entra }) => [entra.apiClientId, entra.apiClientSecret, entra.mcpClientId, entra.apiAppIdUri]);
 
 // A missing setting (ConfigError) or an unreachable tenant is one clear line, not a stack trace.
 const app = await createApp(config).catch((error: Error) =>

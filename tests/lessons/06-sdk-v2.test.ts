@@ -8,13 +8,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CryptoProvider, PublicClientApplication } from '@azure/msal-node';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
+import type { ScopeChallengeHandler } from '@modelcontextprotocol/server';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
 import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
 import { signIn } from '../support/browser.ts';
 import { emulator, graph } from '../support/lab.ts';
 import { resultText } from '../support/mcp.ts';
 import { resourceServerSuite } from '../support/resourceServerSuite.ts';
-import { lessonDir } from '../support/target.ts';
+import { importLesson, lessonDir, requireExport } from '../support/target.ts';
 
 const server = resourceServerSuite({
   lesson: 6,
@@ -161,6 +162,15 @@ describe('lesson 6: the tools carry their own scope challenges, on both protocol
   });
 });
 
+describe('lesson 6: a scope challenge fails closed', () => {
+  it('refuses a call that reaches a tool without any verified caller (requireBearerAuth left out)', async () => {
+    const scopes = await importLesson(6, 'scopes.ts');
+    const toolScopeChallenge = requireExport<(tool: string, appIdUri: string) => ScopeChallengeHandler>(scopes, 'toolScopeChallenge', `${DIR}/scopes.ts`);
+    const challenge = await toolScopeChallenge('whoami', server.current().config.entra.apiAppIdUri)({ request: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami' } } });
+    expect(challenge?.scopes, `Without an authInfo the challenge must refuse (name the tool's scope), not let the call through. See ${TODO.challenge}.`).toEqual([scope('tools.read')]);
+  });
+});
+
 describe('lesson 6: MSAL\'s MCP mode, for a public client of your own', () => {
   it('sends the MCP URL as resource on every request, refuses a request without it, and gets a token the server accepts', async () => {
     const { config, mcpUrl } = server.current();
@@ -193,13 +203,18 @@ describe('lesson 6: MSAL\'s MCP mode, for a public client of your own', () => {
 });
 
 describe('lesson 6: browsers (already in the starter)', () => {
-  it('lets MCP Inspector\'s page read the answers and their challenge (CORS), and refuses an opaque Origin: null with 403', async () => {
+  it('lets MCP Inspector\'s page read the answers and their challenge (CORS), no other page, and refuses an opaque Origin: null with 403', async () => {
     const { mcpUrl } = server.current();
     const ask = (origin: string) =>
       fetch(mcpUrl, { method: 'POST', headers: { origin, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
     const inspector = await ask('http://localhost:6274');
     expect(inspector.headers.get('access-control-allow-origin'), `Inspector's page may read the answer (CORS). Keep browserClients in ${DIR}/app.ts.`).toBe('http://localhost:6274');
     expect(inspector.headers.get('access-control-expose-headers') ?? '', `Inspector's page must be able to read WWW-Authenticate to find the metadata. Keep browserClients in ${DIR}/app.ts.`).toMatch(/www-authenticate/i);
+    const otherPort = await ask('http://localhost:9999');
+    expect(
+      otherPort.headers.get('access-control-allow-origin'),
+      `v2's Origin check compares host names only, so a page on http://localhost:9999 passes it; CORS must still name exact origins, not reflect any. Keep browserClients in ${DIR}/app.ts.`,
+    ).toBeNull();
     const sandboxed = await ask('null');
     expect(sandboxed.status, `A sandboxed page (Origin: null) must get 403: v2's createMcpExpressApp refuses an Origin it cannot parse. Keep allowedOrigins in ${DIR}/app.ts.`).toBe(403);
   });
