@@ -11,14 +11,17 @@ import cors from 'cors';
 import type { Express, RequestHandler } from 'express';
 import { createMcpExpressApp, getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter, requireBearerAuth } from '@modelcontextprotocol/express';
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, type OAuthMetadata } from '@modelcontextprotocol/server';
+import { createMcpHandler, type OAuthMetadata, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { OAuthMetadataSchema } from '@modelcontextprotocol/core';
 import type { WorkshopConfig } from '../../shared/config.ts';
 import { createGraphService, type GraphService } from './graph.ts';
 import { supportedScopes } from './scopes.ts';
 import { createMcpServer } from './tools.ts';
-import { createEntraVerifier } from './verifier.ts';
+import { createEntraVerifier, SigningKeysUnavailableError } from './verifier.ts';
 import { withVerifiedTokenCache } from './verifiedTokens.ts';
+
+/** How long a client should wait before it tries again while the tenant's signing keys are out of reach. */
+const KEYS_RETRY_AFTER_SECONDS = 30;
 
 /** Browser-based clients that may read our answers (CORS): MCP Inspector's default address. */
 const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
@@ -42,24 +45,26 @@ export async function createApp(config: WorkshopConfig): Promise<Express> {
   const browserClients = cors({
     origin: [config.baseUrl.origin, ...INSPECTOR_ORIGINS],
     methods: ['GET', 'POST', 'DELETE'],
-    exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Mcp-Protocol-Version'],
+    exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Mcp-Protocol-Version', 'Retry-After'],
   });
+  const keysCheck = signingKeysReachable(verifier);
 
   // TODO 6.1: The same two helpers as in lesson 4, now from @modelcontextprotocol/express: serve the
   // Protected Resource Metadata with mcpAuthMetadataRouter({ oauthMetadata, resourceServerUrl,
   // scopesSupported, resourceName }), and create `bearer` with requireBearerAuth({ verifier,
-  // resourceMetadataUrl, expectedResource }). Put `bearer` after browserClients on /mcp below.
+  // resourceMetadataUrl, expectedResource }). Put `bearer` after keysCheck on /mcp below.
   // See README, step 6.1.
 
   // TODO 6.5: This is what a mechanical rename gives: one NodeStreamableHTTPServerTransport per request,
   // which speaks the 2025 protocol only. Serve both eras instead: build `mcp` with
   // toNodeHandler(createMcpHandler(() => createMcpServer({ graph, appIdUri }), { onerror })), route every
-  // method of /mcp to it (app.all) with the parsed body, and delete handle2025Only. See README, step 6.5.
+  // method of /mcp to it (app.all, after keysCheck and bearer) with the parsed body, and delete
+  // handle2025Only. See README, step 6.5.
   const mcp = handle2025Only(graph, appIdUri);
 
   app.options('/mcp', browserClients);
   // express.json() already read the body: hand it over, or the handler would wait for it again.
-  app.post('/mcp', browserClients, mcp);
+  app.post('/mcp', browserClients, keysCheck, mcp);
   return app;
 }
 
@@ -97,6 +102,30 @@ function handle2025Only(graph: GraphService, appIdUri: string): RequestHandler {
     });
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);
+  };
+}
+
+/**
+ * Lesson 4's keysCheck, unchanged: checks the token once before requireBearerAuth, only to catch the
+ * one failure that is not the token's fault. requireBearerAuth would answer 401 (v2 has no code that
+ * gives 503), and a client that gets a 401 throws its token away and signs in again, which cannot
+ * help. 503 with Retry-After means "keep your token and try again later" (RFC 9110 §15.6.4). A good
+ * token's result is cached (verifiedTokens.ts), so requireBearerAuth's own check right after is a lookup.
+ */
+function signingKeysReachable(verifier: OAuthTokenVerifier): RequestHandler {
+  return async (req, res, next) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (token) {
+      try {
+        await verifier.verifyAccessToken(token);
+      } catch (error) {
+        if (error instanceof SigningKeysUnavailableError) {
+          res.status(503).set('Retry-After', String(KEYS_RETRY_AFTER_SECONDS)).json({ jsonrpc: '2.0', error: { code: -32000, message: error.message }, id: null });
+          return;
+        }
+      }
+    }
+    next();
   };
 }
 

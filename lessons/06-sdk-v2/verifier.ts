@@ -49,11 +49,38 @@ export function createEntraVerifier(config: WorkshopConfig): OAuthTokenVerifier 
           requiredClaims: ['exp', 'tid', 'ver', 'oid'],
         }));
       } catch (error) {
-        throw invalidToken(describeFailure(error));
+        throw rejection(error);
       }
       return toAuthInfo(token, payload, config);
     },
   };
+}
+
+/**
+ * The tenant's signing keys could not be fetched: no answer, a timeout, or an error page instead of a
+ * JWKS. Meanwhile no token can be proven valid *or* invalid, so app.ts answers 503 with Retry-After
+ * (as in lesson 4) instead of a 401 that would make the client throw away a token that may be good.
+ */
+export class SigningKeysUnavailableError extends Error {
+  override name = 'SigningKeysUnavailableError';
+}
+
+/** What to throw when jwtVerify fails: the token's fault (a 401), or the keys' (a 503, see app.ts). */
+function rejection(error: unknown): Error {
+  if (keysUnreachable(error)) {
+    const cause = error instanceof errors.JWKSTimeout ? 'timeout' : error instanceof Error ? error.message : String(error);
+    return new SigningKeysUnavailableError(`The tenant's signing keys could not be fetched (${cause}), so no token can be checked. Try again shortly.`);
+  }
+  return invalidToken(describeFailure(error));
+}
+
+/** Not the token's fault: jose could not get the JWKS (network, timeout, not a 200 with a key set). */
+function keysUnreachable(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
+  // jose's own words when the JWKS endpoint answers with something other than a key set.
+  if (error instanceof errors.JOSEError) return error.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test(error.message);
+  // Not a JOSE error at all: fetch itself failed (no connection, DNS).
+  return true;
 }
 
 /**
@@ -102,8 +129,6 @@ function describeFailure(error: unknown): string {
   if (error instanceof errors.JOSEAlgNotAllowed) return 'The token is not signed with RS256.';
   if (error instanceof errors.JWKSNoMatchingKey) return 'The token was not signed by one of the tenant\'s keys.';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'The token\'s signature is not valid.';
-  if (error instanceof errors.JWKSTimeout) return 'The tenant\'s signing keys could not be fetched in time; try again.';
   if (error instanceof errors.JOSEError) return `The token is not valid (${error.code}).`;
-  // The signing keys could not be fetched: fail closed, with a 401 rather than a 500.
-  return 'The token could not be checked: the tenant\'s signing keys are unreachable. Try again.';
+  return 'The token is not valid.';
 }

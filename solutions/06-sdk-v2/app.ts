@@ -8,17 +8,20 @@
  * MCP authorization: https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
 import cors from 'cors';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { createMcpExpressApp, getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter, requireBearerAuth } from '@modelcontextprotocol/express';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, type OAuthMetadata } from '@modelcontextprotocol/server';
+import { createMcpHandler, type OAuthMetadata, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { OAuthMetadataSchema } from '@modelcontextprotocol/core';
 import type { WorkshopConfig } from '../../shared/config.ts';
 import { createGraphService } from './graph.ts';
 import { supportedScopes } from './scopes.ts';
 import { createMcpServer } from './tools.ts';
-import { createEntraVerifier } from './verifier.ts';
+import { createEntraVerifier, SigningKeysUnavailableError } from './verifier.ts';
 import { withVerifiedTokenCache } from './verifiedTokens.ts';
+
+/** How long a client should wait before it tries again while the tenant's signing keys are out of reach. */
+const KEYS_RETRY_AFTER_SECONDS = 30;
 
 /** Browser-based clients that may read our answers (CORS): MCP Inspector's default address. */
 const INSPECTOR_ORIGINS = ['http://localhost:6274', 'http://127.0.0.1:6274'];
@@ -42,8 +45,9 @@ export async function createApp(config: WorkshopConfig): Promise<Express> {
   const browserClients = cors({
     origin: [config.baseUrl.origin, ...INSPECTOR_ORIGINS],
     methods: ['GET', 'POST', 'DELETE'],
-    exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Mcp-Protocol-Version'],
+    exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Mcp-Protocol-Version', 'Retry-After'],
   });
+  const keysCheck = signingKeysReachable(verifier);
 
   // RFC 9728 metadata at /.well-known/oauth-protected-resource/mcp; `resource` is the App ID URI.
   app.use(
@@ -68,7 +72,7 @@ export async function createApp(config: WorkshopConfig): Promise<Express> {
 
   app.options('/mcp', browserClients);
   // express.json() already read the body: hand it over, or the handler would wait for it again.
-  app.all('/mcp', browserClients, bearer, (req, res) => mcp(req, res, req.body));
+  app.all('/mcp', browserClients, keysCheck, bearer, (req, res) => mcp(req, res, req.body));
   return app;
 }
 
@@ -93,6 +97,30 @@ export async function fetchAuthorizationServerMetadata(config: WorkshopConfig): 
     throw new Error(`The OpenID configuration at ${url} names the issuer ${metadata.data.issuer}, expected ${config.entra.issuer}.`);
   }
   return metadata.data;
+}
+
+/**
+ * Lesson 4's keysCheck, unchanged: checks the token once before requireBearerAuth, only to catch the
+ * one failure that is not the token's fault. requireBearerAuth would answer 401 (v2 has no code that
+ * gives 503), and a client that gets a 401 throws its token away and signs in again, which cannot
+ * help. 503 with Retry-After means "keep your token and try again later" (RFC 9110 §15.6.4). A good
+ * token's result is cached (verifiedTokens.ts), so requireBearerAuth's own check right after is a lookup.
+ */
+function signingKeysReachable(verifier: OAuthTokenVerifier): RequestHandler {
+  return async (req, res, next) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (token) {
+      try {
+        await verifier.verifyAccessToken(token);
+      } catch (error) {
+        if (error instanceof SigningKeysUnavailableError) {
+          res.status(503).set('Retry-After', String(KEYS_RETRY_AFTER_SECONDS)).json({ jsonrpc: '2.0', error: { code: -32000, message: error.message }, id: null });
+          return;
+        }
+      }
+    }
+    next();
+  };
 }
 
 /** The Host (and Origin) names clients may use: the configured one, plus loopback for local runs. */

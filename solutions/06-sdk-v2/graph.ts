@@ -6,9 +6,10 @@
  * OBO: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow
  * MCP: https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#token-passthrough
  */
-import { AuthError, ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
+import { ConfidentialClientApplication, LogLevel } from '@azure/msal-node';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { WorkshopConfig } from '../../shared/config.ts';
+import { describeEntraError } from '../../shared/entraErrors.ts';
 import { describeGraphError, graphClient } from '../../shared/graph.ts';
 
 /** Delegated Graph permissions, fully qualified (an unqualified name would mean Graph anyway). */
@@ -67,8 +68,8 @@ export function createGraphService(config: WorkshopConfig): GraphService {
       return result.accessToken;
     } catch (error) {
       if (error instanceof GraphAccessError) throw error;
-      const code = error instanceof AuthError ? error.errorCode : 'unknown_error';
-      throw new GraphAccessError(`Entra ID would not issue a Microsoft Graph token on your behalf (${code}). Check that the API has the delegated Graph permission ${scope} with consent.`);
+      // Entra ID unreachable, or its refusal with the AADSTS code and the fix: never a wrong cause.
+      throw new GraphAccessError(`No Microsoft Graph token on your behalf. ${describeEntraError(error, config, scope)}`);
     }
   }
 

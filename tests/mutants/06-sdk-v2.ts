@@ -27,6 +27,22 @@ export default mutants([
     section: 'What changes for authorization',
   },
   {
+    id: 'keys-outage-is-invalid-token',
+    file: 'verifier.ts',
+    find: '  if (keysUnreachable(error)) {\n',
+    replace: '  if (false) {\n',
+    rule: 'signing keys out of reach are a 503 to retry, not a 401 that throws a good token away',
+    section: 'What changes for authorization',
+  },
+  {
+    id: 'no-keys-check',
+    file: 'app.ts',
+    find: "app.all('/mcp', browserClients, keysCheck, bearer,",
+    replace: "app.all('/mcp', browserClients, bearer,",
+    rule: 'keysCheck stays in front of requireBearerAuth: v2 has no OAuth code that answers 503',
+    section: 'What changes for authorization',
+  },
+  {
     id: 'caller-from-v1-extra',
     file: 'tools.ts',
     find: 'return ctx.http?.authInfo;',
@@ -69,8 +85,8 @@ export default mutants([
   {
     id: 'mcp-without-bearer',
     file: 'app.ts',
-    find: "app.all('/mcp', browserClients, bearer, (req, res) => mcp(req, res, req.body));",
-    replace: "app.all('/mcp', browserClients, (req, res) => mcp(req, res, req.body));",
+    find: "app.all('/mcp', browserClients, keysCheck, bearer, (req, res) => mcp(req, res, req.body));",
+    replace: "app.all('/mcp', browserClients, keysCheck, (req, res) => mcp(req, res, req.body));",
     rule: 'every /mcp request needs a valid token, on both protocol eras',
     section: 'TODO 6.1',
   },
