@@ -1,5 +1,5 @@
 /**
- * MCP Inspector 2.x against the reference solutions of lessons 1, 3 and 4, following the lesson
+ * MCP Inspector 2.x against the reference solutions of lessons 1, 3, 4 and 6, following the lesson
  * READMEs step by step, with Inspector's page opened at `localhost` and at `127.0.0.1` (Inspector
  * 2.x itself prints and opens 127.0.0.1). As a learner does, one server entry ("workshop") serves
  * every lesson on the same URL, and one lesson's server replaces the previous one on the same port.
@@ -128,6 +128,32 @@ describe.each(['localhost', '127.0.0.1'])('MCP Inspector opened at http://%s', (
     });
     const result = await shots.step(page, 'call whoami', () => callTool(page, 'whoami', {}, /Grace Hopper|Error/));
     expect(result).toContain('Grace Hopper');
+    expect(result).toContain(APPS.mcpClient.clientId);
+    await disconnect(shots);
+  });
+
+  test('lesson 6 (SDK v2): the same settings as lesson 4, sign in as Ada, call whoami', async () => {
+    const { page } = browser;
+    const shots = new Shots(`inspector ${host} lesson 6`);
+    const mcpUrl = await serve(6);
+    await shots.step(page, 'server settings: clear OAuth state, client ID, scopes', async () => {
+      await showServers(page);
+      const oauth = await openOAuthSettings(page, ENTRY);
+      await oauth.getByRole('button', { name: 'Clear stored OAuth state' }).click();
+      await oauth.getByRole('textbox', { name: 'Client ID' }).fill(APPS.mcpClient.clientId);
+      await oauth.getByRole('textbox', { name: 'Scopes' }).fill(`${mcpUrl.href}/tools.read ${mcpUrl.href}/mail.send`);
+      await closeSettings(page);
+    });
+    await shots.step(page, 'connect: the emulator\'s sign-in page opens', async () => {
+      await toggleConnection(page, ENTRY);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    });
+    await shots.step(page, 'pick Ada: back in Inspector, connected', async () => {
+      await page.getByRole('button', { name: /Ada Lovelace/ }).click();
+      await waitForStatus(page, ENTRY, 'Connected');
+    });
+    const result = await shots.step(page, 'call whoami', () => callTool(page, 'whoami', {}, /Ada Lovelace|Error/));
+    expect(result).toContain('Ada Lovelace');
     expect(result).toContain(APPS.mcpClient.clientId);
   });
 
