@@ -160,7 +160,8 @@ describe.each(['localhost', '127.0.0.1'])('MCP Inspector opened at http://%s', (
   test('back to lesson 3: clear the OAuth state, empty client ID and scopes, the consent page opens again', async () => {
     const { page } = browser;
     const shots = new Shots(`inspector ${host} lesson 4 to 3`);
-    await shots.step(page, 'disconnect from lesson 4', async () => {
+    // Lesson 6 ran last, with lesson 4's OAuth settings: the same switch back to lesson 3.
+    await shots.step(page, 'disconnect from lesson 6', async () => {
       await showServers(page);
       await toggleConnection(page, ENTRY);
       await waitForStatus(page, ENTRY, 'Disconnected');

@@ -21,6 +21,6 @@ serve(app, config, [
   `  resource metadata     ${prm.href}`,
   `  authorization server  ${entra.issuer}`,
   `  accepts tokens with   aud = ${entra.apiClientId} (the API's client ID), scopes under ${entra.apiAppIdUri}/`,
-  `Connect: npx @modelcontextprotocol/inspector  (Streamable HTTP, URL ${config.mcpUrl.href}, client ID ${entra.mcpClientId})`,
+  `Connect: npx @modelcontextprotocol/inspector@2.12.0  (streamable-http, URL ${config.mcpUrl.href}; Settings → OAuth Settings: client ID ${entra.mcpClientId}; steps in the README)`,
   'Stop with Ctrl+C. Then check your work: npm run check:6',
 ]);
