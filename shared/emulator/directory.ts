@@ -199,7 +199,9 @@ export const APPS = {
       'http://localhost/callback',
       'http://localhost/oauth/callback',
       'http://localhost/oauth/callback/debug',
+      'http://127.0.0.1/callback',
       'http://127.0.0.1/oauth/callback',
+      'http://127.0.0.1/oauth/callback/debug',
     ],
     // Pre-authorized on the MCP API; Graph User.Read, which every new registration asks for, is consented.
     adminConsent: { [GRAPH_APP_ID]: ['User.Read'] },

@@ -158,6 +158,19 @@ describe('authorize: who may sign in, and where the answer goes', () => {
     expect(await signInOnly.text(), 'signing in alone needs no consent').toContain('Pick an account');
   });
 
+  it('signs the MCP client in at both loopback hosts on any port (Inspector at 127.0.0.1 or localhost), but never swaps one host for the other', async () => {
+    for (const redirectUri of ['http://127.0.0.1:6274/oauth/callback', 'http://localhost:6274/oauth/callback', 'http://127.0.0.1:50123/callback', 'http://localhost:50124/oauth/callback/debug']) {
+      const { code, verifier, result } = await signInForCode({ endpoints, clientId: APPS.mcpClient.clientId, redirectUri, scope: API_SCOPE, user: 'grace' });
+      expect(result.url.origin + result.url.pathname, `the code for ${redirectUri} goes back to exactly that URI (AADSTS50011 here would break Inspector)`).toBe(redirectUri);
+      const reply = await redeemCode(endpoints, { clientId: APPS.mcpClient.clientId, code, redirectUri, verifier });
+      expect(reply.status, `the code issued to ${redirectUri} redeems with the same redirect_uri; got ${JSON.stringify(reply.body)}`).toBe(200);
+    }
+    // Entra ID matches a loopback URI's host exactly: the web app registered only localhost.
+    const swapped = await fetchManual(mcpClientAuthorize({ client_id: APPS.webApp.clientId, redirect_uri: 'http://127.0.0.1:3001/auth/callback', scope: 'User.Read' }));
+    expect(swapped.headers.get('location'), '127.0.0.1 is not localhost: no redirect to a host the app did not register').toBeNull();
+    expect(await swapped.text(), '127.0.0.1 where only localhost is registered is AADSTS50011').toContain('AADSTS50011');
+  });
+
   it('passes state back to the app with the code (response_mode=query)', async () => {
     const { code, result } = await signInForCode({
       endpoints,
