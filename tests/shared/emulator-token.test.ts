@@ -532,6 +532,45 @@ describe('device code flow', () => {
     expect(page.html, 'the page says the code is not valid').toMatch(/not valid/i);
   });
 
+  it('has a visible label for the code, no account chosen in advance, and a keyboard order: code, accounts, Sign in, Decline', async () => {
+    const stop = await new Browser().open(`${offlineConfig.emulatorUrl.origin}/devicelogin`);
+    if (stop.kind !== 'page') throw new Error('Expected the device login page.');
+    const html = stop.page.html;
+    const form = html.slice(html.indexOf('<form'), html.indexOf('</form>'));
+    expect(form, 'the code field has a visible <label for="user_code"> (not only aria-label), so everyone can see what to type').toMatch(/<label for="user_code"[^>]*>[^<]*Code/);
+    expect(form, 'the label belongs to a field with id="user_code"').toMatch(/<input type="text" id="user_code" name="user_code"/);
+    const radios = [...form.matchAll(/<input type="radio"[^>]*>/g)].map((m) => m[0]);
+    expect(radios.length, 'each test user is a choice (a radio button in a group)').toBeGreaterThanOrEqual(2);
+    expect(radios.filter((r) => /\bchecked\b/.test(r)), 'no account is chosen in advance: Enter must not sign in as the first user').toEqual([]);
+    expect(radios.every((r) => /\brequired\b/.test(r)), 'choosing an account is required, so the browser asks before it submits').toBe(true);
+    expect(form, 'the accounts sit in a fieldset with a legend, which screen readers announce').toMatch(/<fieldset><legend>[^<]+<\/legend>/);
+    const buttons = stop.page.forms[0]!.buttons;
+    expect(buttons[0], 'the first submit button is what Enter presses: it must be Sign in, not an account').toMatchObject({ name: 'action', value: 'approve' });
+    expect(form, 'Decline works without choosing an account (formnovalidate)').toMatch(/value="decline"[^>]*formnovalidate/);
+    expect(form, 'no positive tabindex: the keyboard follows the page order').not.toMatch(/tabindex="[1-9]/);
+    const order = [form.indexOf('id="user_code"'), form.indexOf('type="radio"'), form.indexOf('value="approve"'), form.indexOf('value="decline"')];
+    expect(order, 'in page order (the Tab order): code, accounts, Sign in, Decline').toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it('signs nobody in when the form comes without an account (Enter in the code field), and keeps the code for the real choice', async () => {
+    const device = await startDeviceCode();
+    const browser = new Browser();
+    const stop = await browser.open(device.verification_uri);
+    if (stop.kind !== 'page') throw new Error('Expected the device login page.');
+    // What Enter in the code field sends: the default button (Sign in), the code, and no account.
+    const enter = await browser.submit(stop.page.forms[0]!, { name: 'action', value: 'approve' }, { user_code: device.user_code });
+    if (enter.kind !== 'page') throw new Error('Expected a page after pressing Enter.');
+    expect(enter.page.status, 'a form without an account is refused, not signed in as a default user').toBe(400);
+    expect(enter.page.html, 'the page asks the person to choose the account').toMatch(/Choose the account/);
+    expect(enter.page.forms[0]?.fields.user_code, 'the typed code is kept in the field').toBe(device.user_code);
+    expectEntraError(await poll(device.device_code), { status: 400, error: 'authorization_pending', code: 70016 }, 'polling after Enter without an account');
+
+    await approveDeviceCode(device.verification_uri, device.user_code, 'grace');
+    const reply = await poll(device.device_code);
+    expect(reply.status, `the same code still works once an account is chosen; got ${JSON.stringify(reply.body)}`).toBe(200);
+    expect(decodeJwt(reply.body.access_token!).oid, 'for the account chosen').toBe(grace.oid);
+  });
+
   it('is only for apps that allow public client flows', async () => {
     const response = await fetch(endpoints.deviceCode, {
       method: 'POST',

@@ -380,8 +380,9 @@ export async function approveDeviceCode(verificationUri: string, userCode: strin
   if (stop.kind !== 'page' || !stop.page.forms[0]) throw new Error(`Expected the device login page at ${verificationUri}.`);
   const account = findUser(user);
   if (!account) throw new Error(`No test user "${user}".`);
-  const button = decline ? { name: 'action', value: 'decline' } : { name: 'user', value: account.oid };
-  const result = await browser.submit(stop.page.forms[0], button, { user_code: userCode });
+  // Type the code, choose the account, press Sign in (or Decline).
+  const button = { name: 'action', value: decline ? 'decline' : 'approve' };
+  const result = await browser.submit(stop.page.forms[0], button, decline ? { user_code: userCode } : { user_code: userCode, user: account.oid });
   if (result.kind !== 'page') throw new Error('The device login page redirected unexpectedly.');
   return result.page;
 }
