@@ -2,7 +2,7 @@
  * The device authorization grant's two halves that are not the token endpoint (RFC 8628):
  *
  *   POST /{tenant}/oauth2/v2.0/devicecode   issues a device code and a user code (§3.1–3.2)
- *   GET  /devicelogin                        the page where the user types the code (POST: its form)
+ *   GET  /devicelogin                        the page where the user types the code, then chooses an account (POST)
  *
  * The token endpoint redeems the device code (grants.ts).
  * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { USERS, findApp, findUser } from './directory.ts';
 import type { DeviceRecord, Exchange } from './context.ts';
 import { Errors } from './errors.ts';
-import { deviceLoginPage, htmlResponse, messagePage } from './pages.ts';
+import { deviceConfirmPage, deviceLoginPage, htmlResponse, messagePage } from './pages.ts';
 import { resolveScopes } from './scopes.ts';
 
 /** The device code page's path, on the emulator's origin (Entra's is https://microsoft.com/devicelogin). */
@@ -49,10 +49,14 @@ export async function issueDeviceCode({ request, emulator }: Exchange): Promise<
 
 /** `GET /devicelogin`: the empty code form. */
 export function showDeviceLogin({ emulator }: Exchange): Response {
-  return htmlResponse(deviceLoginPage(`${emulator.origin}${DEVICE_LOGIN_PATH}`, USERS));
+  return htmlResponse(deviceLoginPage(`${emulator.origin}${DEVICE_LOGIN_PATH}`));
 }
 
-/** `POST /devicelogin`: a user code and an account (approve), or `action=decline`. */
+/**
+ * `POST /devicelogin`, in two steps: a user code alone (Next, or Enter in the code field) shows the
+ * app's name and the accounts; the code with an account approves, with `action=decline` declines.
+ * The code is used up only by that choice, so nobody is ever signed in by default.
+ */
 export async function submitDeviceLogin({ request, emulator }: Exchange): Promise<Response> {
   const action = `${emulator.origin}${DEVICE_LOGIN_PATH}`;
   const form = new URLSearchParams(await request.text());
@@ -60,18 +64,22 @@ export async function submitDeviceLogin({ request, emulator }: Exchange): Promis
   const deviceCode = emulator.store.get<string>('userCodes', userCode);
   const record = deviceCode ? emulator.store.get<DeviceRecord>('deviceCodes', deviceCode) : undefined;
   if (!deviceCode || !record || record.status !== 'pending') {
-    return htmlResponse(deviceLoginPage(action, USERS, 'That code is not valid or has expired. Check it and try again.', userCode), 400);
+    return htmlResponse(deviceLoginPage(action, 'That code is not valid or has expired. Check it and try again.', userCode), 400);
+  }
+  const app = findApp(record.clientId);
+  const decline = form.get('action') === 'decline';
+  const user = findUser(form.get('user') ?? '');
+  if (!decline && !user) {
+    const scopes = record.scope.split(' ').filter(Boolean);
+    return htmlResponse(deviceConfirmPage({ action, userCode, clientName: app?.displayName ?? record.clientId, scopes, users: USERS }));
   }
   emulator.store.delete('userCodes', userCode);
-  if (form.get('action') === 'decline') {
+  if (decline || !user) {
     emulator.store.update('deviceCodes', deviceCode, { ...record, status: 'declined' });
     return messagePage('Sign-in declined', 'You declined the sign-in. You can close this window.');
   }
-  const user = findUser(form.get('user') ?? '');
-  if (!user) return htmlResponse(deviceLoginPage(action, USERS, 'Pick one of the listed accounts.', userCode), 400);
   emulator.store.update('deviceCodes', deviceCode, { ...record, status: 'approved', userOid: user.oid });
   emulator.emit({ code: 'signed-in', clientId: record.clientId, user: user.userPrincipalName });
-  const app = findApp(record.clientId);
   return messagePage('You are signed in', `${user.displayName} is signed in to ${app?.displayName ?? 'the app'}. You can close this window.`);
 }
 

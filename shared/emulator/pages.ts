@@ -30,6 +30,8 @@ function page(title: string, body: string): string {
   ul { padding-left: 1.2rem; }
   input[type=text] { font-size: 1.2rem; padding: .5rem; width: 100%; box-sizing: border-box; letter-spacing: .1em; }
   small { color: #605e5c; }
+  label.field { display: block; font-weight: 600; margin-bottom: .25rem; }
+  :focus-visible { outline: 3px solid #0067b8; outline-offset: 2px; }
 </style>
 </head>
 <body><main>
@@ -118,16 +120,50 @@ export function errorPage(title: string, message: string, status = 400): Respons
   );
 }
 
-/** The device code page: a code field and one button per test user, with an optional error message. */
-export function deviceLoginPage(action: string, users: readonly TestUser[], message?: string, userCode = ''): string {
+/**
+ * The device code page, step 1: the code alone. Its only button is Next, so Enter in the code field
+ * sends the code and signs nobody in. The accounts come on the next page, after the code is known.
+ */
+export function deviceLoginPage(action: string, message?: string, userCode = ''): string {
   return page(
     'Enter code',
     `<h1>Enter code</h1>
-<p>Enter the code shown by the app that wants to sign you in, then pick an account.</p>
-${message ? `<p class="error">${escapeHtml(message)}</p>` : ''}
+<p>Enter the code shown by the app that wants to sign you in.</p>
+${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
 <form method="post" action="${escapeHtml(action)}">
-<p><input type="text" name="user_code" value="${escapeHtml(userCode)}" autocomplete="off" autofocus aria-label="Code"></p>
-${userButtons(users)}
+<p><label for="user_code" class="field">Code</label>
+<input type="text" id="user_code" name="user_code" value="${escapeHtml(userCode)}" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus></p>
+<button type="submit" class="primary">Next</button>
+</form>`,
+  );
+}
+
+/** What the second step of the device code page shows. */
+export interface DeviceConfirmPageOptions {
+  action: string;
+  userCode: string;
+  /** The display name of the app the code was issued to. */
+  clientName: string;
+  scopes: string[];
+  users: readonly TestUser[];
+}
+
+/**
+ * The device code page, step 2: which app is asking (a person who did not start this can stop here),
+ * then an explicit choice of account. Nothing has focus, so a second Enter does nothing; Tab goes
+ * through the accounts, then Decline.
+ */
+export function deviceConfirmPage(options: DeviceConfirmPageOptions): string {
+  const scopes = options.scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('');
+  return page(
+    'Sign in',
+    `<h1>Sign in to ${escapeHtml(options.clientName)}?</h1>
+<p>Continue only if you started this on a device or in an app you trust. It asks to:</p>
+<ul>${scopes}</ul>
+<form method="post" action="${escapeHtml(options.action)}">
+<input type="hidden" name="user_code" value="${escapeHtml(options.userCode)}">
+<p>Choose the account to sign in with:</p>
+${userButtons(options.users)}
 <button type="submit" name="action" value="decline" class="secondary">Decline</button>
 </form>`,
   );

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { SignJWT, createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importPKCS8, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPS, TENANT_ID, findUser } from '../../shared/emulator/directory.ts';
+import { APPS, TENANT_ID, USERS, findUser } from '../../shared/emulator/directory.ts';
 import { Browser, approveDeviceCode } from '../support/browser.ts';
 import { clock, emulator, offlineConfig } from '../support/lab.ts';
 import { codeFlowTokens, expectEntraError, postForm, redeemCode, signInForCode, tenantEndpoints, type TokenReply } from '../support/oauth.ts';
@@ -532,42 +532,40 @@ describe('device code flow', () => {
     expect(page.html, 'the page says the code is not valid').toMatch(/not valid/i);
   });
 
-  it('has a visible label for the code, no account chosen in advance, and a keyboard order: code, accounts, Sign in, Decline', async () => {
+  it('asks for the code first, with a visible label, and Next as its only button: Enter cannot sign anyone in', async () => {
     const stop = await new Browser().open(`${offlineConfig.emulatorUrl.origin}/devicelogin`);
     if (stop.kind !== 'page') throw new Error('Expected the device login page.');
-    const html = stop.page.html;
-    const form = html.slice(html.indexOf('<form'), html.indexOf('</form>'));
+    const form = stop.page.html.slice(stop.page.html.indexOf('<form'), stop.page.html.indexOf('</form>'));
     expect(form, 'the code field has a visible <label for="user_code"> (not only aria-label), so everyone can see what to type').toMatch(/<label for="user_code"[^>]*>[^<]*Code/);
-    expect(form, 'the label belongs to a field with id="user_code"').toMatch(/<input type="text" id="user_code" name="user_code"/);
-    const radios = [...form.matchAll(/<input type="radio"[^>]*>/g)].map((m) => m[0]);
-    expect(radios.length, 'each test user is a choice (a radio button in a group)').toBeGreaterThanOrEqual(2);
-    expect(radios.filter((r) => /\bchecked\b/.test(r)), 'no account is chosen in advance: Enter must not sign in as the first user').toEqual([]);
-    expect(radios.every((r) => /\brequired\b/.test(r)), 'choosing an account is required, so the browser asks before it submits').toBe(true);
-    expect(form, 'the accounts sit in a fieldset with a legend, which screen readers announce').toMatch(/<fieldset><legend>[^<]+<\/legend>/);
+    expect(form, 'the label belongs to the field, which has focus when the page opens').toMatch(/<input type="text" id="user_code" name="user_code"[^>]*autofocus/);
     const buttons = stop.page.forms[0]!.buttons;
-    expect(buttons[0], 'the first submit button is what Enter presses: it must be Sign in, not an account').toMatchObject({ name: 'action', value: 'approve' });
-    expect(form, 'Decline works without choosing an account (formnovalidate)').toMatch(/value="decline"[^>]*formnovalidate/);
-    expect(form, 'no positive tabindex: the keyboard follows the page order').not.toMatch(/tabindex="[1-9]/);
-    const order = [form.indexOf('id="user_code"'), form.indexOf('type="radio"'), form.indexOf('value="approve"'), form.indexOf('value="decline"')];
-    expect(order, 'in page order (the Tab order): code, accounts, Sign in, Decline').toEqual([...order].sort((a, b) => a - b));
+    expect(buttons.map((b) => b.text), 'the only button is Next: Enter in the code field presses it, and no account is on this page').toEqual(['Next']);
   });
 
-  it('signs nobody in when the form comes without an account (Enter in the code field), and keeps the code for the real choice', async () => {
+  it('after the code, names the app and waits for an explicit choice of account: nobody is signed in by default', async () => {
     const device = await startDeviceCode();
     const browser = new Browser();
     const stop = await browser.open(device.verification_uri);
     if (stop.kind !== 'page') throw new Error('Expected the device login page.');
-    // What Enter in the code field sends: the default button (Sign in), the code, and no account.
-    const enter = await browser.submit(stop.page.forms[0]!, { name: 'action', value: 'approve' }, { user_code: device.user_code });
-    if (enter.kind !== 'page') throw new Error('Expected a page after pressing Enter.');
-    expect(enter.page.status, 'a form without an account is refused, not signed in as a default user').toBe(400);
-    expect(enter.page.html, 'the page asks the person to choose the account').toMatch(/Choose the account/);
-    expect(enter.page.forms[0]?.fields.user_code, 'the typed code is kept in the field').toBe(device.user_code);
-    expectEntraError(await poll(device.device_code), { status: 400, error: 'authorization_pending', code: 70016 }, 'polling after Enter without an account');
+    // Type the code and press Enter: the form goes with its only button, Next.
+    const next = await browser.submit(stop.page.forms[0]!, undefined, { user_code: device.user_code });
+    if (next.kind !== 'page') throw new Error('Expected the account page after Next.');
+    expect(next.page.status, 'a right code leads to the account choice').toBe(200);
+    expect(next.page.html, 'the page names the app the code belongs to, so a person who did not start this can stop').toContain(APPS.publicClient.displayName);
+    expectEntraError(await poll(device.device_code), { status: 400, error: 'authorization_pending', code: 70016 }, 'polling after the code alone (Enter)');
 
-    await approveDeviceCode(device.verification_uri, device.user_code, 'grace');
+    const form = next.page.forms[0]!;
+    const html = next.page.html.slice(next.page.html.indexOf('<form'), next.page.html.indexOf('</form>'));
+    expect(form.fields.user_code, 'the code goes along, hidden').toBe(device.user_code);
+    expect(form.fields.user, 'no account is chosen in advance').toBeUndefined();
+    expect(html, 'nothing has focus on arrival, so a second Enter signs nobody in').not.toMatch(/autofocus/);
+    expect(html, 'no positive tabindex: the keyboard follows the page order').not.toMatch(/tabindex="[1-9]/);
+    expect(form.buttons.map((b) => b.value), 'Tab order: every account, then Decline').toEqual([...USERS.map((u) => u.oid), 'decline']);
+
+    const signedIn = await browser.submit(form, { name: 'user', value: grace.oid });
+    expect(signedIn.kind === 'page' && signedIn.page.html, 'choosing Grace signs Grace in').toMatch(/Grace Hopper is signed in/);
     const reply = await poll(device.device_code);
-    expect(reply.status, `the same code still works once an account is chosen; got ${JSON.stringify(reply.body)}`).toBe(200);
+    expect(reply.status, `once an account is chosen, the poll gives tokens; got ${JSON.stringify(reply.body)}`).toBe(200);
     expect(decodeJwt(reply.body.access_token!).oid, 'for the account chosen').toBe(grace.oid);
   });
 

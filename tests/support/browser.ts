@@ -373,16 +373,20 @@ export async function signIn(startUrl: string | URL, user: string, options: Sign
   return { params: new URLSearchParams(result.fields), url: result.action, page: delivered.kind === 'page' ? delivered.page : undefined };
 }
 
-/** Approves (or declines) a device code on the emulator's device login page. */
+/** Approves (or declines) a device code on the emulator's device login page: the code, Next, then the account. */
 export async function approveDeviceCode(verificationUri: string, userCode: string, user: string, decline = false): Promise<Page> {
   const browser = new Browser();
   const stop = await browser.open(verificationUri);
   if (stop.kind !== 'page' || !stop.page.forms[0]) throw new Error(`Expected the device login page at ${verificationUri}.`);
   const account = findUser(user);
   if (!account) throw new Error(`No test user "${user}".`);
-  // Type the code, choose the account, press Sign in (or Decline).
-  const button = { name: 'action', value: decline ? 'decline' : 'approve' };
-  const result = await browser.submit(stop.page.forms[0], button, decline ? { user_code: userCode } : { user_code: userCode, user: account.oid });
+  const next = await browser.submit(stop.page.forms[0], undefined, { user_code: userCode });
+  if (next.kind !== 'page') throw new Error('The device login page redirected unexpectedly.');
+  // A wrong code stays on the first page, with its error.
+  const choice = next.page.forms[0];
+  if (next.page.status !== 200 || !choice?.buttons.some((b) => b.name === 'user')) return next.page;
+  const button = decline ? { name: 'action', value: 'decline' } : { name: 'user', value: account.oid };
+  const result = await browser.submit(choice, button);
   if (result.kind !== 'page') throw new Error('The device login page redirected unexpectedly.');
   return result.page;
 }
