@@ -4,6 +4,7 @@
  * offline bridge (shared/offline/register.ts). State and keys persist in the lab's state folder,
  * so signing in once lasts across restarts, as a real tenant would; certificates put in
  * `<stateDir>/emulator/certificates/<clientId>/` are credentials of that app (client assertions).
+ * POST /_emulator/… makes Graph fail next or shortens token lifetimes, for demos (control.ts).
  *
  *   npm run emulator
  */
@@ -11,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { CONTROL_PREFIX, handleControl } from './control.ts';
 import { createEntraEmulator, type EmulatorEvent, type EntraEmulator } from './entra.ts';
 import type { Unsubscribe } from './events.ts';
 import { GraphFake } from './graph.ts';
@@ -61,8 +63,9 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
   const emulator = options.emulator ?? (await persistentEmulator(url, options.stateDir));
   const graph = options.graph ?? new GraphFake(emulator);
   const unfollow = options.onEvent ? followEvents(emulator, graph, options.onEvent) : () => {};
+  const initial = { accessTokenLifetimeSeconds: emulator.settings.accessTokenLifetimeSeconds };
   server.on('request', (req, res) => {
-    void serve(req, res, url, emulator, graph);
+    void serve(req, res, url, emulator, graph, initial, options.onEvent);
   });
   return {
     url,
@@ -96,11 +99,19 @@ async function serve(
   origin: URL,
   emulator: EntraEmulator,
   graph: GraphFake,
+  initial: { accessTokenLifetimeSeconds: number },
+  onEvent?: (line: string) => void,
 ): Promise<void> {
   try {
     const request = toWebRequest(req, origin);
-    const isGraph = new URL(request.url).pathname.startsWith('/graph/');
-    const response = isGraph ? await graph.handle(request) : await emulator.handle(request);
+    const { pathname } = new URL(request.url);
+    const control = pathname.startsWith(CONTROL_PREFIX);
+    const response = control
+      ? await handleControl(request, req.socket.remoteAddress, emulator, graph, initial)
+      : pathname.startsWith('/graph/')
+        ? await graph.handle(request)
+        : await emulator.handle(request);
+    if (control && response.ok) onEvent?.(`control: ${pathname.slice(CONTROL_PREFIX.length)} ${JSON.stringify(await response.clone().json())}`);
     res.statusCode = response.status;
     response.headers.forEach((value, name) => {
       if (name !== 'set-cookie') res.setHeader(name, value);

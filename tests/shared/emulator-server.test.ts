@@ -4,6 +4,7 @@
  * keys that outlive the process.
  */
 import { spawnSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -256,5 +257,79 @@ describe('the learner\'s console (npm run emulator)', () => {
     await stop(server);
     await refused();
     expect(lines, 'a closed server no longer prints').toHaveLength(10_001);
+  });
+});
+
+describe('the control endpoint (demos and the e2e suite)', () => {
+  /** A control request as a program on this machine sends it. */
+  function control(server: RunningEmulator, action: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(new URL(`/_emulator/${action}`, server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  it('makes Graph answer 429 with Retry-After, then 503, for the next calls only; reset ends it', async () => {
+    const server = await start();
+    const token = await server.emulator.issueAccessToken({ client: APPS.publicClient.clientId, user: 'ada', scope: 'User.Read' });
+    const me = () => fetch(new URL('/graph/v1.0/me', server.url), { headers: { authorization: `Bearer ${token}` } });
+
+    expect((await control(server, 'graph/fail-next', { status: 429, retryAfterSeconds: 7 })).status, 'fail-next is accepted').toBe(200);
+    const throttled = await me();
+    expect(throttled.status, 'the next Graph call is throttled').toBe(429);
+    expect(throttled.headers.get('retry-after'), 'with the Retry-After asked for').toBe('7');
+    expect((await me()).status, 'only the next call: then Graph answers again').toBe(200);
+
+    await control(server, 'graph/fail-next', { status: 503, times: 3 });
+    expect((await me()).status, 'a 503 next').toBe(503);
+    expect((await control(server, 'reset')).status, 'reset is accepted').toBe(200);
+    expect((await me()).status, 'after reset, Graph answers at once').toBe(200);
+  });
+
+  it('shortens the access tokens Entra ID issues from now on, and reset restores the lifetime', async () => {
+    const server = await start();
+    const endpoints = tenantEndpoints(server.url);
+    const lifetime = async () => {
+      const tokens = await codeFlowTokens({ endpoints, clientId: APPS.mcpClient.clientId, redirectUri: CALLBACK, scope: API_SCOPE, user: 'ada' });
+      const claims = decodeJwt(tokens.access_token);
+      return { expiresIn: tokens.expires_in, lifetime: claims.exp! - claims.iat! };
+    };
+    expect((await control(server, 'token-lifetime', { accessTokenSeconds: 60 })).status, 'token-lifetime is accepted').toBe(200);
+    expect(await lifetime(), 'new tokens live 60 s: expires_in and exp agree').toEqual({ expiresIn: 60, lifetime: 60 });
+    await control(server, 'reset');
+    expect((await lifetime()).expiresIn, 'after reset, the lifetime is as at start').toBe(3600);
+  });
+
+  it('refuses web pages, other host names and bad input, each in one line', async () => {
+    const server = await start();
+    const fromPage = await control(server, 'graph/fail-next', { status: 429 }, { origin: 'https://attacker.example' });
+    expect(fromPage.status, 'a request from a web page (Origin) is refused').toBe(403);
+    expect(((await fromPage.json()) as { error: string }).error, 'and says why').toMatch(/web pages/);
+
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(new URL('/_emulator/reset', server.url), { method: 'POST', headers: { host: `attacker.example:${server.url.port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(rebound, 'a Host other than localhost (DNS rebinding) is refused').toBe(403);
+
+    for (const [action, body, pattern] of [
+      ['graph/fail-next', { status: 418 }, /status/],
+      ['graph/fail-next', { status: 429, retryAfterSeconds: -1 }, /retryAfterSeconds/],
+      ['token-lifetime', { accessTokenSeconds: 'soon' }, /accessTokenSeconds/],
+      ['token-lifetime', { accessTokenSeconds: 60, extra: true }, /extra|key/i],
+      ['no-such-thing', {}, /No control/],
+    ] as const) {
+      const response = await control(server, action, body);
+      const { error } = (await response.json()) as { error: string };
+      expect(response.status, `${action} ${JSON.stringify(body)} is refused`).toBeGreaterThanOrEqual(400);
+      expect(error, `${action} ${JSON.stringify(body)}: the error names what was wrong`).toMatch(pattern);
+      expect(error.split('\n'), 'one line').toHaveLength(1);
+    }
+    expect(server.emulator.settings.accessTokenLifetimeSeconds, 'refused requests change nothing').toBe(3600);
   });
 });
