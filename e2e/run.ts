@@ -23,7 +23,7 @@ if (major < 22 || (major === 22 && minor < 19)) {
   stop(`MCP Inspector 2.x needs Node.js 22.19 or newer; this is ${process.version}. Install a newer Node.js 22 or 24 from https://nodejs.org`);
 }
 if (!existsSync(path.join(ROOT, 'e2e', 'node_modules', 'playwright-core')) || !existsSync(path.join(ROOT, 'e2e', 'node_modules', '@modelcontextprotocol', 'inspector'))) {
-  stop('the suite\'s own dependencies are missing: run npm ci --prefix e2e');
+  stop('the suite\'s own dependencies are missing: run npm install --prefix e2e');
 }
 if (!findBrowser()) {
   stop(
