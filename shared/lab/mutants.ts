@@ -48,7 +48,12 @@ function catalogueFile(lesson: Lesson): string {
 async function readCatalogue(lesson: Lesson): Promise<Mutant[]> {
   const file = catalogueFile(lesson);
   if (!existsSync(file)) return [];
-  const module = (await import(pathToFileURL(file).href)) as { default?: Mutant[] };
+  let module: { default?: Mutant[] };
+  try {
+    module = (await import(pathToFileURL(file).href)) as { default?: Mutant[] };
+  } catch (error) {
+    throw new LabError(`Could not load ${repoPath(file)}: ${String((error as Error).message).split('\n')[0]}`);
+  }
   if (!Array.isArray(module.default)) throw new LabError(`${repoPath(file)} must export its mutants as the default export (see tests/mutants/mutant.ts).`);
   const seen = new Set<string>();
   for (const mutant of module.default) {

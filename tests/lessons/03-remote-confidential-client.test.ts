@@ -286,10 +286,10 @@ function expectOnlyRegisteredRedirects(h: Running, registered: string[], context
 }
 
 /** The challenge a 401 must carry: Bearer, invalid_token, and where the metadata is. */
-function expectChallenge(response: Response, h: Running, what: string): void {
+function expectChallenge(response: Response, h: Running, what: string, fix = `Protect /mcp with requireBearerAuth (${at('TODO 3.2', 'app')}).`): void {
   const header = response.headers.get('www-authenticate') ?? '';
   const prm = new URL('/.well-known/oauth-protected-resource/mcp', h.base).href;
-  expect(response.status, `${what} should get 401; it got ${response.status}.${response.status === 500 ? ` A 500 means verifyAccessToken threw something other than InvalidTokenError (${at('TODO 3.7', 'provider')}).` : ` Protect /mcp with requireBearerAuth (${at('TODO 3.2', 'app')}).`}`).toBe(401);
+  expect(response.status, `${what} should get 401; it got ${response.status}.${response.status === 500 ? ` A 500 means verifyAccessToken threw something other than InvalidTokenError (${at('TODO 3.7', 'provider')}).` : ` ${fix}`}`).toBe(401);
   expect(header, `${what}: the 401 needs a WWW-Authenticate header starting with "Bearer"; it was "${header}". See ${at('TODO 3.2', 'app')}.`).toMatch(/^Bearer /);
   expect(header, `${what}: WWW-Authenticate should say error="invalid_token"; it was "${header}".`).toContain('error="invalid_token"');
   expect(
@@ -302,6 +302,22 @@ function expectChallenge(response: Response, h: Running, what: string): void {
 /** What a raw client would send to /mcp with this token. */
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** Registers a client at /register (RFC 7591) the way an MCP client does: public, with these redirect URIs. */
+async function registerClient(h: Running, redirectUris: string[]): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(new URL('/register', h.base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: 'Another client',
+      redirect_uris: redirectUris,
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    }),
+  });
+  return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
+}
+
 describe('lesson 3: /mcp is locked, and says where the key is', () => {
   it('answers 401 with a WWW-Authenticate challenge to no token, a malformed header and an unknown token', async () => {
     const h = await start();
@@ -311,6 +327,10 @@ describe('lesson 3: /mcp is locked, and says where the key is', () => {
     expectChallenge(await postMcp(h, bearer('not-a-token-this-server-issued')), h, 'A request with a token this server never issued');
     const entraToken = await emulator.issueAccessToken({ client: APPS.webApp.clientId, user: 'ada', scope: 'User.Read' });
     expectChallenge(await postMcp(h, bearer(entraToken)), h, 'A request with an Entra ID token (we only accept our own)');
+    for (const method of ['GET', 'DELETE']) {
+      const response = await fetch(h.mcpUrl, { method, headers: { accept: 'application/json, text/event-stream' } });
+      expectChallenge(response, h, `${method} /mcp without a token`, `Every method of /mcp needs a token, not only POST: mount requireBearerAuth with app.use('/mcp', …) before the routes (${at('TODO 3.2', 'app')}).`);
+    }
   });
 
   it('publishes Protected Resource Metadata naming itself as the authorization server, and that server\'s metadata', async () => {
@@ -334,6 +354,13 @@ describe('lesson 3: /mcp is locked, and says where the key is', () => {
     const h = await start();
     const foreign = await postMcp(h, { origin: 'https://attacker.example' });
     expect(foreign.status, `A request with "Origin: https://attacker.example" should get 403 before anything else; it got ${foreign.status}. See checkOrigin (${at('TODO 3.1', 'app')}).`).toBe(403);
+    for (const [origin, why] of [
+      ['null', 'a sandboxed frame or a redirect sends "Origin: null": it names no page you trust'],
+      [`${h.base.origin}.attacker.example`, 'it starts like your own origin, but a different host: compare whole origins, not prefixes'],
+    ] as const) {
+      const response = await postMcp(h, { origin });
+      expect(response.status, `A request with "Origin: ${origin}" should get 403 (${why}); it got ${response.status}. See checkOrigin (${at('TODO 3.1', 'app')}).`).toBe(403);
+    }
     const own = await postMcp(h, { origin: h.base.origin });
     expect(own.status, `A request from the server's own origin (${h.base.origin}) must pass the Origin check and reach the token check (401); it got ${own.status}. See ${at('TODO 3.1', 'app')}.`).toBe(401);
 
@@ -601,6 +628,77 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
   });
 });
 
+describe('lesson 3: requests and answers that count once, and only for this server', () => {
+  it('an authorization request for another resource, or for a scope this server does not offer, is refused before any consent page', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const cases = [
+      { param: 'resource', value: 'https://attacker.example/mcp', error: 'invalid_target', why: 'tokens from here are for this MCP endpoint only (RFC 8707): use checkResource' },
+      { param: 'scope', value: `${SCOPE} admin.write`, error: 'invalid_scope', why: 'a scope this server does not offer cannot be granted: use grantableScopes' },
+    ];
+    for (const { param, value, error, why } of cases) {
+      const url = new URL(authorizationUrl);
+      url.searchParams.set(param, value);
+      const stop = await new Browser().open(url, { stopAt: isAt(oauth.redirectUrl) });
+      expect(
+        stop.kind === 'redirect' && stop.location.searchParams.get('error') === error,
+        `GET /authorize with ${param}=${value} should be refused at once, with a redirect to the client's redirect URI carrying error=${error} (${why}); it gave ${describeStop(stop)}. See ${at('TODO 3.3', 'provider')}.`,
+      ).toBe(true);
+    }
+    expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Refused authorization requests');
+  });
+
+  it('a consent page is answered once, and Entra ID\'s answer at /auth/callback counts once', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const browser = new Browser();
+    const atEntra = (url: URL) => url.href.startsWith(emulator.authorizeEndpoint);
+    const atClient = isAt(oauth.redirectUrl);
+    const consent = await browser.open(authorizationUrl, { stopAt: atClient });
+    const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
+    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    const approved = await browser.submit(form!.form, form!.approve, {}, { stopAt: (url) => atEntra(url) || atClient(url) });
+    expect(approved.kind === 'redirect' && atEntra(approved.location), `Approve should redirect to Entra ID's sign-in; it gave ${describeStop(approved)}. See ${at('TODO 3.4', 'provider')}.`).toBe(true);
+    const twice = await browser.submit(form!.form, form!.approve, {}, { stopAt: () => true });
+    expect(
+      twice.kind === 'page' && twice.page.status >= 400,
+      `The same consent page, answered a second time, should get an error page: a consent answer counts once (take the pending consent, do not just read it). It gave ${describeStop(twice)}. See ${at('TODO 3.4', 'provider')}.`,
+    ).toBe(true);
+
+    const atCallback = isAt(h.config.callbackUrl.href);
+    const entraPage = await browser.open((approved as Extract<Stop, { kind: 'redirect' }>).location, { stopAt: atCallback });
+    const signInForm = entraPage.kind === 'page' ? entraSignInForm(entraPage.page) : undefined;
+    expect(signInForm, `Entra ID's sign-in page should show; it gave ${describeStop(entraPage)}. See signInUrl (${at('TODO 3.4', 'entra')}).`).toBeDefined();
+    const callback = await pickUser(browser, signInForm!, 'ada', atCallback);
+    expect(callback.kind === 'redirect' && atCallback(callback.location), `Entra ID should send the browser to ${h.config.callbackUrl.href}; it gave ${describeStop(callback)}. See ${at('TODO 3.4', 'entra')}.`).toBe(true);
+    const response = (callback as Extract<Stop, { kind: 'redirect' }>).location;
+    const delivered = await browser.open(response, { stopAt: atClient });
+    expect(
+      delivered.kind === 'redirect' && delivered.location.searchParams.has('code'),
+      `/auth/callback should send the browser to the client with a code; it gave ${describeStop(delivered)}. See ${at('TODO 3.5', 'provider')}.`,
+    ).toBe(true);
+    const replayed = await browser.open(response, { stopAt: () => true });
+    expect(
+      replayed.kind === 'page' && replayed.page.status >= 400,
+      `Entra ID's answer, opened a second time at /auth/callback, should get an error page and no redirect: a sign-in state counts once (take the pending sign-in). It gave ${describeStop(replayed)}. See ${at('TODO 3.5', 'provider')}.`,
+    ).toBe(true);
+  });
+
+  it('/register accepts only https or loopback http redirect URIs (given code: RegisteredClients in provider.ts)', async () => {
+    const h = await start();
+    for (const uri of ['http://attacker.example/callback', 'javascript:alert(1)', 'data:text/html,hello']) {
+      const { status, body } = await registerClient(h, [uri]);
+      expect(
+        status,
+        `Registering the redirect URI ${uri} should be refused (400 invalid_client_metadata); it got ${status} ${JSON.stringify(body)}. A code sent over plain http to another host can be read on the way. ` +
+          `Keep the check in RegisteredClients.registerClient (${FILES.provider}, given code; README: "The confused deputy, and consent").`,
+      ).toBe(400);
+    }
+    const fine = await registerClient(h, ['http://127.0.0.1:8976/callback', 'https://app.example/callback']);
+    expect(fine.status, `Loopback http and https redirect URIs should register (201); got ${fine.status} ${JSON.stringify(fine.body)}.`).toBe(201);
+  });
+});
+
 describe('lesson 3: the consent form in a browser', () => {
   it('a browser posts the consent form with the page\'s own Origin, which passes the Origin check, and Entra ID gets no Referer', async () => {
     const h = await start();
@@ -687,6 +785,72 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     expect(old.status, `The old refresh token, once used, must be refused (400 invalid_grant); it got ${old.status} ${JSON.stringify(old.body)}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
   });
 
+  it('AuthInfo.expiresAt is in seconds: requireBearerAuth refuses a token whose expiresAt has passed', async () => {
+    const h = await start({ accessTokenSeconds: 60 });
+    // The app's clock lags the wall clock by an hour, so its 60-second tokens have expired by the wall
+    // clock the moment they are issued, while its own stores still hold them. Only requireBearerAuth's
+    // own check (expiresAt < Date.now() / 1000) can refuse them, and only if expiresAt is in seconds.
+    h.advance(-3600);
+    const { oauth, transport, authorizationUrl } = await startAuthorization(h);
+    const back = await approveAndSignIn(new Browser(), authorizationUrl, 'ada', isAt(oauth.redirectUrl));
+    const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
+    expect(code, `The flow should end at the client's redirect URI with a code; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'provider')}.`).toBeTruthy();
+    await transport.finishAuth(code!).catch((error: unknown) => {
+      throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'provider')}.`);
+    });
+    const response = await postMcp(h, bearer(oauth.tokens()!.access_token));
+    expect(
+      response.status,
+      `This access token's expiresAt lies an hour in the past, yet /mcp answered ${response.status}. requireBearerAuth refuses a token when expiresAt < Date.now() / 1000: ` +
+        `AuthInfo.expiresAt must be seconds since the epoch (Math.floor(ms / 1000)); in milliseconds every token looks valid to it for ever. See verifyAccessToken (${at('TODO 3.7', 'provider')}).`,
+    ).toBe(401);
+  });
+
+  it('a refresh token works once, only for its own client, never for more scopes; /revoke acts only on the caller\'s own tokens', async () => {
+    const h = await start();
+    const other = await registerClient(h, ['http://localhost:8978/callback']);
+    const otherId = String(other.body.client_id ?? '');
+    expect(otherId, `A second client should be able to register at /register; it got ${other.status} ${JSON.stringify(other.body)}. See ${at('TODO 3.2', 'app')}.`).not.toBe('');
+
+    // Another client cannot sign Ada out, and cannot use her refresh token.
+    const first = (await signInWithSdkClient(h, 'ada')).oauth.tokens()!;
+    const foreignRevoke = await postForm(h, '/revoke', { token: first.refresh_token!, client_id: otherId });
+    expect(foreignRevoke.status, `POST /revoke of a token the caller does not own should still answer 200 (RFC 7009 §2.2); it got ${foreignRevoke.status}. See revokeToken (${at('TODO 3.8', 'provider')}).`).toBe(200);
+    const stillIn = await postMcp(h, bearer(first.access_token));
+    expect(
+      stillIn.status,
+      `Another client revoked Ada's refresh token at /revoke, and her session ended (her access token then got 401). /revoke may act only on tokens issued to the calling client; otherwise any registered client can sign anyone out. See revokeToken (${at('TODO 3.8', 'provider')}).`,
+    ).not.toBe(401);
+    const stolen = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token!, client_id: otherId });
+    expect(
+      stolen.status,
+      `Another client presented Ada's refresh token at /token and got ${stolen.status} ${JSON.stringify(stolen.body)}. A refresh token works only for the client it was issued to: in any other hands it has leaked, so refuse it (400 invalid_grant) and end the session. See exchangeRefreshToken (${at('TODO 3.8', 'provider')}).`,
+    ).toBe(400);
+    expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'Ada\'s access token, after another client presented her refresh token (a leak)', `End the session when a refresh token comes from another client (exchangeRefreshToken, ${at('TODO 3.8', 'provider')}).`);
+
+    // A spent refresh token that comes back has leaked: the session it belongs to ends.
+    const second = await signInWithSdkClient(h, 'ada');
+    const spent = second.oauth.tokens()!.refresh_token!;
+    const refreshed = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: spent, client_id: second.oauth.clientId! });
+    expect(refreshed.status, `A refresh with a fresh refresh token should succeed; it got ${refreshed.status} ${JSON.stringify(refreshed.body)}. See ${at('TODO 3.8', 'provider')}.`).toBe(200);
+    const replay = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: spent, client_id: second.oauth.clientId! });
+    expect(replay.status, `The spent refresh token must be refused (400 invalid_grant); it got ${replay.status}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
+    expectChallenge(
+      await postMcp(h, bearer(String(refreshed.body.access_token))),
+      h,
+      'The newest access token, after the refresh token it replaced came back (a leak)',
+      `A rotated refresh token that comes back has leaked (OAuth 2.1 §4.3.1): end the session, so the thief and the owner both have to sign in again (exchangeRefreshToken, ${at('TODO 3.8', 'provider')}).`,
+    );
+
+    // A refresh can narrow the scopes, never widen them.
+    const third = (await signInWithSdkClient(h, 'ada')).oauth;
+    const wider = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: third.tokens()!.refresh_token!, client_id: third.clientId!, scope: `${SCOPE} admin.write` });
+    expect(
+      wider.status,
+      `A refresh asking for "${SCOPE} admin.write", more than was granted (${SCOPE}), got ${wider.status} ${JSON.stringify(wider.body)}. A refresh may keep or narrow the scopes, never widen them (RFC 6749 §6): answer 400 invalid_scope. See exchangeRefreshToken (${at('TODO 3.8', 'provider')}).`,
+    ).toBe(400);
+  });
+
   it('an expired session ends both tokens', async () => {
     const h = await start({ sessionSeconds: 600 });
     const { oauth } = await signInWithSdkClient(h, 'ada');
@@ -735,7 +899,12 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     expect(result.isError, `With Ada's Entra sessions revoked, ${TOOL} should return an error result; it answered: ${resultText(result)}. See ${at('TODO 3.9', 'provider')}.`).toBe(true);
     expect(resultText(result), 'The error should tell the user to sign in again.').toMatch(/sign in/i);
     expect(resultText(result), 'A tool error must never show a token.').not.toContain(oauth.tokens()!.access_token);
-    expectChallenge(await postMcp(h, bearer(oauth.tokens()!.access_token)), h, 'The access token of a session whose Entra sign-in was revoked');
+    expectChallenge(
+      await postMcp(h, bearer(oauth.tokens()!.access_token)),
+      h,
+      'The access token of a session whose Entra sign-in was revoked',
+      `When Entra ID ends the sign-in (SignInRequiredError), end the session before you rethrow, so the client's next request gets a 401 and signs in again (renewGraphToken, ${at('TODO 3.9', 'provider')}).`,
+    );
   });
 });
 
