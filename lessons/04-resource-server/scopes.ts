@@ -71,6 +71,16 @@ export function calledTools(body: unknown): string[] {
     .map((m) => String(m.params?.name ?? ''));
 }
 
+/**
+ * Text made safe for a quoted value of WWW-Authenticate. A tool name comes from the client: a `"` in it
+ * would end the quoted value and let the client add parameters of its own, and a line break makes Node
+ * refuse the whole header (ERR_INVALID_CHAR, a 500). RFC 6750 §3 allows only the characters
+ * %x20-21 / %x23-5B / %x5D-7E in error_description: anything else becomes "?".
+ */
+export function headerSafe(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?').slice(0, 200);
+}
+
 export interface ToolGateOptions {
   /** The API's Application ID URI, which prefixes every scope. */
   appIdUri: string;
@@ -87,7 +97,7 @@ export function toolPermissionGate({ appIdUri, resourceMetadataUrl }: ToolGateOp
     // TODO 4.4: For each tool in calledTools(req.body), look up TOOL_PERMISSIONS[tool]. If it is missing
     // or isAllowed() says no, answer 403 with
     //   WWW-Authenticate: Bearer error="insufficient_scope", scope="<the missing scope, fully qualified>",
-    //                     resource_metadata="<resourceMetadataUrl>", error_description="…"
+    //                     resource_metadata="<resourceMetadataUrl>", error_description="<headerSafe(…)>"
     // and a JSON body, and stop. Otherwise call next(). See README, step 4.4.
     next();
   };

@@ -23,12 +23,25 @@ export interface LatestCheck {
   stale: boolean;
 }
 
-/** "1.4" from the first failure (or file error) that names a TODO ("TODO 1.4", "TODOs 1.1–1.3"). */
+/**
+ * A test's own pointer: "See TODO 1.4", "TODO 3.2 in app.ts", "TODOs 1.1–1.3". Not "TODO 4.5: …", the
+ * way a starter's stub words its error: a test that quotes what the code answered may quote a stub of
+ * another step, and must not send the learner there.
+ */
+const POINTER = /TODOs? (\d+\.\d+)(?![\d:])/;
+const ANY_TODO = /TODOs? (\d+\.\d+)/;
+
+/**
+ * "1.4" from the first failure (or file error) that points at a TODO; when none does, the first TODO a
+ * stub's error names (a file that throws at import, say).
+ */
 export function firstTodo(failures: Pick<TestEvent, 'message'>[], events?: Pick<RunEvents, 'errors'>): string | undefined {
   const messages = [...(events?.errors ?? []).map((error) => error.message), ...failures.map((failure) => failure.message)];
-  for (const message of messages) {
-    const match = /TODOs? (\d+\.\d+)/.exec(message);
-    if (match) return match[1];
+  for (const pattern of [POINTER, ANY_TODO]) {
+    for (const message of messages) {
+      const match = pattern.exec(message);
+      if (match) return match[1];
+    }
   }
   return undefined;
 }

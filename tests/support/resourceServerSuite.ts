@@ -195,7 +195,13 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
 
   /** Expects a tool call to succeed, with a message naming `todo` otherwise. */
   function expectToolSuccess(reply: Reply, what: string, todo: string): string {
-    expect(reply.status, `${what}: expected HTTP 200, got ${shown(reply)}. ${reply.status >= 500 ? `The verifier threw on a valid token: finish ${TODO.verify} and ${TODO.claims}.` : `See ${todo}.`}`).toBe(200);
+    const why =
+      reply.status >= 500
+        ? `The verifier threw on a valid token: finish ${TODO.verify} and ${TODO.claims}.`
+        : reply.status === 403
+          ? `The permission gate refused a token that carries the scope or app role the tool needs: authInfo.scopes must hold the token's scopes fully qualified with the App ID URI, and authInfo.extra the caller's roles and appOnly (${TODO.claims}); isAllowed compares them with the tool's permission (${TODO.gate}).`
+          : `See ${todo}.`;
+    expect(reply.status, `${what}: expected HTTP 200, got ${shown(reply)}. ${why}`).toBe(200);
     expect(reply.rpc?.result?.isError, `${what}: expected a successful tool result, got: ${(toolText(reply) || reply.text.slice(0, 200)).replace(/\.$/, '')}. See ${todo}.`).not.toBe(true);
     return toolText(reply);
   }
@@ -250,6 +256,10 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(challenge, `WWW-Authenticate must carry resource_metadata="${prmUrl}" so clients can discover the authorization server (RFC 9728 §5.1). Pass resourceMetadataUrl to requireBearerAuth (${TODO.prm}).`).toContain(
         `resource_metadata="${prmUrl}"`,
       );
+      for (const method of ['GET', 'DELETE']) {
+        const response = await fetch(mcpUrl, { method, headers: { accept: 'application/json, text/event-stream' } });
+        expect(response.status, `${method} /mcp without a token must get 401 too (a server with authorization checks every request); got ${response.status}. Put requireBearerAuth on the ${method} route as well (${TODO.prm}).`).toBe(401);
+      }
     });
   });
 
@@ -321,6 +331,11 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
         header: () => bearer(emulator.issueAccessToken({ client: APPS.mcpClient.clientId, user: 'ada', scope: 'User.Read' })),
       },
       { name: 'a v1.0 token (ver 1.0)', todo: TODO.claims, header: () => withClaims({ ver: '1.0' }) },
+      {
+        name: 'a token without oid (the verifier relies on it, so it must be required)',
+        todo: TODO.verify,
+        header: () => withClaims({ oid: undefined }),
+      },
     ];
 
     it.each(FORGERIES)('refuses $name', async ({ name, todo, header }) => {
@@ -332,6 +347,33 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(reply.headers.get('www-authenticate') ?? '', `The 401 for ${name} should carry a WWW-Authenticate: Bearer challenge (requireBearerAuth does this when the verifier throws ${options.invalidTokenError}, ${TODO.verify}).`).toMatch(/^Bearer /);
       expect(graph.calls, `${name} led to a call to Microsoft Graph. See ${todo}.`).toHaveLength(0);
       expect(oboGrants(seen), `${name} led to an On-Behalf-Of request at Entra ID. See ${todo}.`).toBe(0);
+    });
+
+    it('never writes a token to the logs, refused or accepted', async () => {
+      const written: string[] = [];
+      const capture = (...args: unknown[]) => void written.push(args.map(String).join(' '));
+      for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) vi.spyOn(console, method).mockImplementation(capture);
+      const write = (chunk: unknown) => (written.push(String(chunk)), true);
+      vi.spyOn(process.stdout, 'write').mockImplementation(write);
+      vi.spyOn(process.stderr, 'write').mockImplementation(write);
+      const tokens: string[] = [];
+      try {
+        tokens.push(await userToken('ada', ['tools.read'], { exp: nowSeconds() - 3600 }));
+        tokens.push(await userToken('ada', ['tools.read'], { aud: APPS.webApp.clientId }));
+        tokens.push(await userToken('ada', ['tools.read', 'mail.send']));
+        for (const token of tokens) await callTool(token, 'send_mail', { to: 'someone@contoso.example', subject: 'Hi', body: 'x' });
+        network.use(http.get(config.entra.jwksUri, () => HttpResponse.error()));
+        tokens.push(await userToken('grace', ['tools.read']));
+        await callTool(tokens.at(-1), 'whoami');
+      } finally {
+        vi.restoreAllMocks();
+      }
+      // The signature part alone is enough to spot a token, whole or cut.
+      const leaked = written.find((line) => tokens.some((token) => line.includes(token.split('.')[2]!)));
+      expect(
+        leaked,
+        `The server wrote a token to its logs: "${leaked?.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '<token>').slice(0, 200)}". Anyone who can read the logs could replay it. Log why a token was refused, never the token itself (describeFailure, ${TODO.verify}).`,
+      ).toBeUndefined();
     });
 
     it('answers 503 with Retry-After, not 401, while the tenant\'s signing keys cannot be fetched, and takes the same token once they can', async () => {
@@ -365,7 +407,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
     it('accepts a user\'s token and hands the tools who the caller is (oid, tid, fully qualified scopes)', async () => {
       const reply = await callTool(await userToken('ada', ['tools.read']), 'whoami');
       const text = expectToolSuccess(reply, 'whoami with a valid token for Ada', TODO.verify);
-      let seen: { oid?: string; tid?: string; scopes?: string[]; kind?: string };
+      let seen: { oid?: string; tid?: string; scopes?: string[]; kind?: string; clientId?: string };
       try {
         seen = JSON.parse(text);
       } catch {
@@ -375,6 +417,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(seen.tid, `The tools should see the tenant ID in authInfo.extra.tid. See ${TODO.claims}.`).toBe(TENANT_ID);
       expect(seen.kind, `A token with scopes is a user's token: authInfo.extra.appOnly should be false. See ${TODO.claims}.`).toBe('user');
       expect(seen.scopes, `authInfo.scopes should hold the token's scp values fully qualified (${scope('tools.read')}). See ${TODO.claims}.`).toEqual([scope('tools.read')]);
+      expect(seen.clientId, `authInfo.clientId should be the token's azp, the app Ada signed in with (${APPS.mcpClient.clientId}); whoami saw ${seen.clientId}. See ${TODO.claims}.`).toBe(APPS.mcpClient.clientId);
     });
 
     it('reads customers with tools.read, and refuses send_mail with 403 insufficient_scope naming the missing scope', async () => {
@@ -389,8 +432,53 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(/scope="([^"]*)"/.exec(challenge)?.[1]?.split(' ') ?? [], `The challenge's scope="…" must name ${scope('mail.send')}, so the client can ask the user for it and retry (step-up); got "${challenge}". See ${TODO.gate}.`).toContain(
         scope('mail.send'),
       );
+      expect(
+        /scope="([^"]*)"/.exec(challenge)?.[1]?.split(' ') ?? [],
+        `The challenge's scope="…" should also keep ${scope('tools.read')}, which the token already has: a client that replaces its token on step-up (the v1 SDK client does) would otherwise lose what it could already do. Got "${challenge}". See ${TODO.gate}.`,
+      ).toContain(scope('tools.read'));
       expect(challenge, `The challenge should also carry resource_metadata="${prmUrl}". See ${TODO.gate}.`).toContain(`resource_metadata="${prmUrl}"`);
       expect(graph.calls, `A refused send_mail must not reach Microsoft Graph. See ${TODO.gate}.`).toHaveLength(0);
+    });
+
+    it('matches scopes exactly, gates every message of a batch, and refuses a tool that has no permission entry', async () => {
+      // A scope whose name merely starts with mail.send is not mail.send.
+      const lookalike = await userToken('ada', ['tools.read'], { scp: 'tools.read mail.send.shared' });
+      const mail = { to: 'someone@contoso.example', subject: 'Hi', body: 'x' };
+      const similar = await callTool(lookalike, 'send_mail', mail);
+      expect(similar.status, `A token whose scopes are tools.read and mail.send.shared does not carry mail.send: send_mail must get 403, got ${shown(similar)}. Compare whole scopes (auth.scopes.includes), never substrings (${TODO.gate}).`).toBe(403);
+
+      // A batch is several calls in one request: every one of them needs its permission.
+      const readOnly = await userToken('grace', ['tools.read']);
+      const batch = await fetch(mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${readOnly}` },
+        body: JSON.stringify([
+          { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'lookup_customer', arguments: { customerId: 'C-1003' } } },
+          { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'send_mail', arguments: mail } },
+        ]),
+      });
+      const batchText = await batch.text();
+      expect(batch.status, `A JSON-RPC batch of lookup_customer and send_mail, with only tools.read, must get 403: every message of a batch is gated, not just the first (calledTools(req.body)); got HTTP ${batch.status} ${batchText.slice(0, 160)}. See ${TODO.gate}.`).toBe(403);
+      expect(graph.outbox, `The send_mail hidden second in a batch reached Microsoft Graph. See ${TODO.gate}.`).toHaveLength(0);
+
+      // A tool with no entry in TOOL_PERMISSIONS is refused to everyone, whatever the token holds.
+      const unknown = await callTool(await userToken('ada', ['tools.read', 'mail.send']), 'delete_all_customers');
+      expect(unknown.status, `A tool with no entry in TOOL_PERMISSIONS must be refused with 403, so that a new tool gets its permission on purpose, never by default; got ${shown(unknown)}. See ${TODO.gate}.`).toBe(403);
+    });
+
+    it('keeps a client-chosen tool name out of the challenge\'s syntax: no header injection, no 500', async () => {
+      const token = await userToken('grace', ['tools.read']);
+      for (const name of ['bad\nname', 'x", scope="openid offline_access', 'ünïcode\u0000']) {
+        const reply = await callTool(token, name);
+        const shownName = JSON.stringify(name);
+        expect(reply.status, `A call of the tool ${shownName} (a name the client chose) must get 403 like any tool without a permission; got ${shown(reply)}. ${reply.status >= 500 ? 'Node refuses a header with a line break (ERR_INVALID_CHAR): put the description through headerSafe() before it goes into WWW-Authenticate. ' : ''}See ${TODO.gate}.`).toBe(403);
+        const challenge = reply.headers.get('www-authenticate') ?? '';
+        expect(
+          challenge.match(/(?:^Bearer |, )scope="/g)?.length ?? 0,
+          `The tool name ${shownName} added a parameter to WWW-Authenticate: "${challenge}". A client-chosen name must never end the quoted value: put error_description through headerSafe() (${TODO.gate}).`,
+        ).toBeLessThanOrEqual(1);
+        expect(challenge, `WWW-Authenticate should still name the metadata after a tool name like ${shownName}; got "${challenge}". See ${TODO.gate}.`).toContain(`resource_metadata="${prmUrl}"`);
+      }
     });
 
     it('honours app roles for an app-only caller: the daemon (Tools.Read.All) reads customers but cannot send mail', async () => {
@@ -442,6 +530,23 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${unavailable.text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
       await callWhileGraphFails(incoming, 'my_profile', 500);
       expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
+    });
+
+    it('a refused On-Behalf-Of exchange becomes a tool error that names the error code and the Graph permission to check', async () => {
+      const incoming = await userToken('ada', ['tools.read', 'mail.send']);
+      network.use(
+        http.post(
+          emulator.tokenEndpoint,
+          () => HttpResponse.json({ error: 'invalid_grant', error_description: 'AADSTS65001: The user or administrator has not consented to use the application.', error_codes: [65001] }, { status: 400 }),
+          { once: true },
+        ),
+      );
+      const reply = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Hi', body: 'Hello' });
+      const text = toolText(reply);
+      expect(reply.rpc?.result?.isError, `When Entra ID refuses the On-Behalf-Of exchange, send_mail should answer with a tool error; it answered: ${shown(reply)}. See ${TODO.obo}.`).toBe(true);
+      expect(text, `The error should name Entra ID's error code (invalid_grant), so a person can look it up; it said: ${text.slice(0, 200)}. Throw a GraphAccessError with error.errorCode (${TODO.obo}).`).toContain('invalid_grant');
+      expect(text, `The error should name the Graph permission to check (Mail.Send), so a person knows what to grant; it said: ${text.slice(0, 200)}. Throw a GraphAccessError that names the scope (${TODO.obo}).`).toContain('Mail.Send');
+      expect(graph.calls, 'Without a Graph token, nothing may reach Graph.').toHaveLength(0);
     });
 
     it('Entra ID out of reach during On-Behalf-Of becomes a tool error that says so, not a missing permission', async () => {

@@ -63,6 +63,12 @@ describe('hints', () => {
     expect(firstTodo(failures)).toBe('1.4');
     expect(firstTodo([{ message: 'register them (TODOs 2.1–2.3 in x.ts)' }])).toBe('2.1');
     expect(firstTodo([{ message: 'nothing' }])).toBeUndefined();
+    // A test quoting a stub's answer points at its own step, not at the stub's.
+    const quoted = 'send_mail should be refused with 403; it answered: TODO 4.5: get a Graph token (README, step 4.5). See TODO 4.4 in scopes.ts.';
+    expect(firstTodo([{ message: quoted }])).toBe('4.4');
+    expect(firstTodo([{ message: 'it answered: TODO 4.5: get a token.' }, { message: 'See TODO 4.2 in verifier.ts.' }])).toBe('4.2');
+    // With no test pointer at all, the stub's own TODO is still better than nothing.
+    expect(firstTodo([{ message: 'Could not load x.ts: TODO 2.1: create the app.' }])).toBe('2.1');
   });
 });
 
