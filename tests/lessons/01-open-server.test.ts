@@ -10,7 +10,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Express } from 'express';
 import { createOutbox, type Outbox } from '../../shared/world/outbox.ts';
-import { connectHttpClient, resultText } from '../support/mcp.ts';
+import { connectHttpClient, resultText, said } from '../support/mcp.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
 
 const FILE = shortPath(path.join(lessonDir(1), 'server.ts'));
@@ -156,7 +156,7 @@ describe('lesson 1: the tools work through a real MCP client', () => {
     await expectTools(client, 'lookup_customer');
     const result = await callTool(client, 'lookup_customer', { customerId: 'C-1003' });
     const text = resultText(result);
-    expect(result.isError, `lookup_customer for C-1003 (a known customer) should succeed; it answered: ${text}. See ${at('TODO 1.1')}.`).not.toBe(true);
+    expect(result.isError, `lookup_customer for C-1003 (a known customer) should succeed; it answered: ${said(text)}. See ${at('TODO 1.1')}.`).not.toBe(true);
     for (const expected of ['Priya Raman', 'Woodgrove Bank', 'priya.raman@woodgrovebank.example']) {
       expect(text, `lookup_customer for C-1003 should return that customer's record, including "${expected}". See ${at('TODO 1.1')}.`).toContain(expected);
     }
@@ -166,9 +166,9 @@ describe('lesson 1: the tools work through a real MCP client', () => {
     const client = await connect();
     await expectTools(client, 'search_customers');
     const byCompany = resultText(await callTool(client, 'search_customers', { query: 'WOODGROVE' }));
-    expect(byCompany, `Searching "WOODGROVE" should find C-1003 (Woodgrove Bank); the answer was: ${byCompany}. See ${at('TODO 1.2')}.`).toContain('C-1003');
+    expect(byCompany, `Searching "WOODGROVE" should find C-1003 (Woodgrove Bank); the answer was: ${said(byCompany)}. See ${at('TODO 1.2')}.`).toContain('C-1003');
     const byName = resultText(await callTool(client, 'search_customers', { query: 'okafor' }));
-    expect(byName, `Searching "okafor" should find C-1001 (Mara Okafor); the answer was: ${byName}. See ${at('TODO 1.2')}.`).toContain('C-1001');
+    expect(byName, `Searching "okafor" should find C-1001 (Mara Okafor); the answer was: ${said(byName)}. See ${at('TODO 1.2')}.`).toContain('C-1001');
     expect(byName, `Searching "okafor" should find only Mara Okafor, not C-1003 too. See ${at('TODO 1.2')}.`).not.toContain('C-1003');
     const none = await callTool(client, 'search_customers', { query: 'no such company' });
     expect(
@@ -183,7 +183,7 @@ describe('lesson 1: the tools work through a real MCP client', () => {
     const mail = { to: 'priya.raman@woodgrovebank.example', subject: 'Your renewal', body: 'Hello Priya, ...' };
     const result = await callTool(client, 'send_email', mail);
     const sent = outbox.list();
-    expect(result.isError, `send_email with valid input should succeed; it answered: ${resultText(result)}. See ${at('TODO 1.3')}.`).not.toBe(true);
+    expect(result.isError, `send_email with valid input should succeed; it answered: ${said(resultText(result))}. See ${at('TODO 1.3')}.`).not.toBe(true);
     expect(sent, `One call to send_email should put exactly one mail into deps.outbox (outbox.send). See ${at('TODO 1.3')}.`).toHaveLength(1);
     expect(sent[0], `The mail in the outbox should carry the to, subject and body the client sent. See ${at('TODO 1.3')}.`).toMatchObject(mail);
     expect(resultText(result), `send_email's answer should name the message ID (${sent[0]!.id}) so the caller can refer to it. See ${at('TODO 1.3')}.`).toContain(sent[0]!.id);
@@ -195,26 +195,26 @@ describe('lesson 1: bad input gives a tool error, not a crash', () => {
     const client = await connect();
     await expectTools(client, 'lookup_customer');
     const result = await callTool(client, 'lookup_customer', { customerId: 'C-9999' });
-    expect(result.isError, `lookup_customer for C-9999 (no such customer) should return a result with isError: true; it answered: ${resultText(result)}. See ${at('TODO 1.1')}.`).toBe(true);
+    expect(result.isError, `lookup_customer for C-9999 (no such customer) should return a result with isError: true; it answered: ${said(resultText(result))}. See ${at('TODO 1.1')}.`).toBe(true);
     expect(resultText(result), `The error text should name the ID that was not found, so the model can correct itself. See ${at('TODO 1.1')}.`).toContain('C-9999');
     expect(
       resultText(result),
-      `The error text should say how to find a valid ID (search_customers), so the model knows what to do next; it said: ${resultText(result)}. See ${at('TODO 1.1')}.`,
+      `The error text should say how to find a valid ID (search_customers), so the model knows what to do next; it said: ${said(resultText(result))}. See ${at('TODO 1.1')}.`,
     ).toContain('search_customers');
     const next = await callTool(client, 'lookup_customer', { customerId: 'C-1001' });
-    expect(next.isError, `After an error the server should still answer the next call; lookup_customer C-1001 answered: ${resultText(next)}.`).not.toBe(true);
+    expect(next.isError, `After an error the server should still answer the next call; lookup_customer C-1001 answered: ${said(resultText(next))}.`).not.toBe(true);
   });
 
   it('an invalid e-mail address or an empty subject gives an isError result and sends nothing', async () => {
     const client = await connect();
     await expectTools(client, 'send_email');
     const badAddress = await callTool(client, 'send_email', { to: 'not-an-address', subject: 'Hi', body: 'x' });
-    expect(badAddress.isError, `send_email to "not-an-address" should be refused with isError: true; it answered: ${resultText(badAddress)}. Use z.email() for "to" (${at('TODO 1.3')}).`).toBe(true);
+    expect(badAddress.isError, `send_email to "not-an-address" should be refused with isError: true; it answered: ${said(resultText(badAddress))}. Use z.email() for "to" (${at('TODO 1.3')}).`).toBe(true);
     const emptySubject = await callTool(client, 'send_email', { to: 'a@contoso.example', subject: '', body: 'x' });
-    expect(emptySubject.isError, `send_email with an empty subject should be refused with isError: true; it answered: ${resultText(emptySubject)}. Require at least one character (${at('TODO 1.3')}).`).toBe(true);
+    expect(emptySubject.isError, `send_email with an empty subject should be refused with isError: true; it answered: ${said(resultText(emptySubject))}. Require at least one character (${at('TODO 1.3')}).`).toBe(true);
     expect(outbox.list(), `Refused mails must not reach the outbox. See ${at('TODO 1.3')}.`).toHaveLength(0);
     const next = await callTool(client, 'send_email', { to: 'a@contoso.example', subject: 'Still there?', body: 'x' });
-    expect(next.isError, `After refusing bad input the server should still send a valid mail; it answered: ${resultText(next)}.`).not.toBe(true);
+    expect(next.isError, `After refusing bad input the server should still send a valid mail; it answered: ${said(resultText(next))}.`).not.toBe(true);
   });
 });
 
@@ -251,7 +251,7 @@ describe('lesson 1: what you proved', () => {
       body: resultText(customer),
     });
     for (const [name, result] of [['lookup_customer', customer], ['search_customers', search], ['send_email', mail]] as const) {
-      expect(result.isError, `An anonymous caller should (for now) be able to call ${name}; it answered: ${resultText(result)}. See ${at(TOOLS[name])}.`).not.toBe(true);
+      expect(result.isError, `An anonymous caller should (for now) be able to call ${name}; it answered: ${said(resultText(result))}. See ${at(TOOLS[name])}.`).not.toBe(true);
     }
     expect(outbox.list().map((sent) => sent.to), 'The anonymous caller\'s mail, with C-1001\'s record in it, should be in the outbox.').toEqual(['collector@attacker.example']);
     expect(

@@ -18,7 +18,7 @@ import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
 import { Browser, type Stop } from '../support/browser.ts';
 import { emulator, graph, recordEvents } from '../support/lab.ts';
-import { resultText } from '../support/mcp.ts';
+import { resultText, said } from '../support/mcp.ts';
 import { network } from '../support/network.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
 import {
@@ -232,14 +232,14 @@ async function profileOf(mcp: Client, args: Record<string, unknown> = {}): Promi
   const text = resultText(result);
   if (result.isError) {
     throw new Error(
-      `${TOOL} answered with an error: ${text}. It needs a Graph token from the caller's session (${at('TODO 3.9', 'provider')}, ` +
+      `${TOOL} answered with an error: ${said(text)}. It needs a Graph token from the caller's session (${at('TODO 3.9', 'provider')}, ` +
         `graphToken in ${FILES.entra}) and a call to Graph /me (${at('TODO 3.10', 'tools')}).`,
     );
   }
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new Error(`${TOOL} should answer with the Graph profile as JSON; it answered: ${text.slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`);
+    throw new Error(`${TOOL} should answer with the Graph profile as JSON; it answered: ${said(text, 200)}. See ${at('TODO 3.10', 'tools')}.`);
   }
 }
 
@@ -390,7 +390,7 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     expect(form, `GET /authorize should show a consent page with Approve and Deny buttons; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
     const page = (consent as Extract<Stop, { kind: 'page' }>).page;
     const text = pageText(page);
-    expect(page.html, `The consent page should name the client as it registered, HTML-escaped ("Workshop &lt;Test&gt; Client"); its text was: ${text}. See ${at('TODO 3.3', 'provider')}.`).toContain('Workshop &lt;Test&gt; Client');
+    expect(page.html, `The consent page should name the client as it registered, HTML-escaped ("Workshop &lt;Test&gt; Client"); its text was: ${said(text)}. See ${at('TODO 3.3', 'provider')}.`).toContain('Workshop &lt;Test&gt; Client');
     expect(page.html, 'The client name must be escaped: a name is chosen by whoever registers, and must never become markup on your page.').not.toContain('<Test>');
     expect(page.html, `The consent page should show where the code will go: ${CLIENT_REDIRECT_URI}. See ${at('TODO 3.3', 'provider')}.`).toContain(CLIENT_REDIRECT_URI);
     expect(page.html, `The consent page should show the scope the client asks for (${SCOPE}). See ${at('TODO 3.3', 'provider')}.`).toContain(SCOPE);
@@ -468,9 +468,9 @@ describe('lesson 3: Graph failures become tool errors a person can act on', () =
         );
       })) as CallToolResult;
       const text = resultText(result);
-      expect(result.isError, `A ${status} from Graph should come back as a tool error (isError: true); it answered: ${text.slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
-      expect(text, `The error should tell the person when to try again: Retry-After said 30 seconds; it said: ${text}. Use the given describeGraphError from shared/graph.ts (${at('TODO 3.10', 'tools')}).`).toMatch(/\b30\b/);
-      expect(text, `A tool error is for a person: no stack trace; it was: ${text.slice(0, 300)}. See ${at('TODO 3.10', 'tools')}.`).not.toMatch(/^\s+at .+:\d+/m);
+      expect(result.isError, `A ${status} from Graph should come back as a tool error (isError: true); it answered: ${said(text, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
+      expect(text, `The error should tell the person when to try again: Retry-After said 30 seconds; it said: ${said(text)}. Use the given describeGraphError from shared/graph.ts (${at('TODO 3.10', 'tools')}).`).toMatch(/\b30\b/);
+      expect(text, `A tool error is for a person: no stack trace; it was: ${said(text, 300)}. See ${at('TODO 3.10', 'tools')}.`).not.toMatch(/^\s+at .+:\d+/m);
       for (const token of [graphToken, oauth.tokens()!.access_token]) expect(text, 'A tool error must never show a token.').not.toContain(token);
     }
     const again = await profileOf(mcp);
@@ -490,7 +490,7 @@ describe('lesson 3: Graph failures become tool errors a person can act on', () =
     const result = (await mcp.callTool({ name: TOOL, arguments: {} }).catch((error: unknown) => {
       throw new Error(`Calling ${TOOL} failed: ${firstLine(error)}. Register the tool (${at('TODO 3.10', 'tools')}).`);
     })) as CallToolResult;
-    expect(result.isError, `A 403 from Graph should be a tool error; it answered: ${resultText(result).slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
+    expect(result.isError, `A 403 from Graph should be a tool error; it answered: ${said(resultText(result), 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
     expect(resultText(result), `A person fixes a 403 by granting the permission, so name it (User.Read). Use the given describeGraphError from shared/graph.ts (${at('TODO 3.10', 'tools')}).`).toContain('User.Read');
     expect((await profileOf(mcp)).displayName, `Once Graph answers again, so should ${TOOL}.`).toBe('Ada Lovelace');
   });
@@ -507,14 +507,14 @@ describe('lesson 3: Entra ID out of reach', () => {
       throw new Error(`With Entra ID out of reach, ${TOOL} should answer with an error result; the call failed: ${firstLine(error)}. See ${at('TODO 3.10', 'tools')}.`);
     })) as CallToolResult;
     const text = resultText(result);
-    expect(result.isError, `With Entra ID out of reach, ${TOOL} should return an error result; it answered: ${text.slice(0, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
+    expect(result.isError, `With Entra ID out of reach, ${TOOL} should return an error result; it answered: ${said(text, 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
     expect(
       text,
-      `The error should name the cause, that Entra ID could not be reached; it said: ${text}. Let errors other than SignInRequiredError through in ${at('TODO 3.10', 'tools')} ` +
+      `The error should name the cause, that Entra ID could not be reached; it said: ${said(text)}. Let errors other than SignInRequiredError through in ${at('TODO 3.10', 'tools')} ` +
         `(graphTokenFor in ${FILES.provider} words them), and rethrow MSAL's errors in graphToken (${at('TODO 3.9', 'entra')}).`,
     ).toMatch(/could not reach Entra ID/i);
-    expect(text, `A tool error is for a person, not MSAL's raw "network_error: Network request failed"; it said: ${text}.`).not.toMatch(/network_error|additionalErrorInfo/);
-    expect(text, `A network failure is not a reason to sign in again; it said: ${text}. Only InteractionRequiredAuthError and invalid_grant become SignInRequiredError (${at('TODO 3.9', 'entra')}).`).not.toMatch(/sign in again/i);
+    expect(text, `A tool error is for a person, not MSAL's raw "network_error: Network request failed"; it said: ${said(text)}.`).not.toMatch(/network_error|additionalErrorInfo/);
+    expect(text, `A network failure is not a reason to sign in again; it said: ${said(text)}. Only InteractionRequiredAuthError and invalid_grant become SignInRequiredError (${at('TODO 3.9', 'entra')}).`).not.toMatch(/sign in again/i);
     expect(text, 'A tool error must never show a token.').not.toContain(oauth.tokens()!.access_token);
 
     network.resetHandlers();
@@ -652,7 +652,7 @@ describe('lesson 3: requests and answers that count once, and only for this serv
     const h = await start();
     const { oauth, authorizationUrl } = await startAuthorization(h);
     const browser = new Browser();
-    const atEntra = (url: URL) => url.href.startsWith(emulator.authorizeEndpoint);
+    const atEntra = (url: URL) => url.href.startsWith(emulator.endpoints.authorize);
     const atClient = isAt(oauth.redirectUrl);
     const consent = await browser.open(authorizationUrl, { stopAt: atClient });
     const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
@@ -896,7 +896,7 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const result = (await mcp.callTool({ name: TOOL, arguments: {} }).catch((error: unknown) => {
       throw new Error(`Calling ${TOOL} failed: ${firstLine(error)}. Register the tool (${at('TODO 3.10', 'tools')}).`);
     })) as CallToolResult;
-    expect(result.isError, `With Ada's Entra sessions revoked, ${TOOL} should return an error result; it answered: ${resultText(result)}. See ${at('TODO 3.9', 'provider')}.`).toBe(true);
+    expect(result.isError, `With Ada's Entra sessions revoked, ${TOOL} should return an error result; it answered: ${said(resultText(result))}. See ${at('TODO 3.9', 'provider')}.`).toBe(true);
     expect(resultText(result), 'The error should tell the user to sign in again.').toMatch(/sign in/i);
     expect(resultText(result), 'A tool error must never show a token.').not.toContain(oauth.tokens()!.access_token);
     expectChallenge(

@@ -21,7 +21,7 @@ export default mutants([
   {
     id: 'get-without-token',
     file: 'app.ts',
-    find: `  app.get('/mcp', originCheck, bearer, methodNotAllowed);`,
+    find: `  app.get('/mcp', originCheck, keysCheck, bearer, methodNotAllowed);`,
     replace: `  app.get('/mcp', originCheck, methodNotAllowed);`,
     rule: 'GET /mcp needs a token too',
     section: 'TODO 4.1',
@@ -29,7 +29,7 @@ export default mutants([
   {
     id: 'delete-without-token',
     file: 'app.ts',
-    find: `  app.delete('/mcp', originCheck, bearer, methodNotAllowed);`,
+    find: `  app.delete('/mcp', originCheck, keysCheck, bearer, methodNotAllowed);`,
     replace: `  app.delete('/mcp', originCheck, methodNotAllowed);`,
     rule: 'DELETE /mcp needs a token too',
     section: 'TODO 4.1',
@@ -84,20 +84,19 @@ export default mutants([
     section: 'TODO 4.2',
   },
   {
-    id: 'unreachable-keys-500',
+    id: 'unreachable-keys-401',
     file: 'verifier.ts',
-    find: `        throw new InvalidTokenError(describeFailure(error));`,
-    replace: `        if (!(error instanceof errors.JOSEError)) throw error;
-        throw new InvalidTokenError(describeFailure(error));`,
-    rule: 'unreachable signing keys fail closed with a 401, not a 500',
+    find: `        throw rejection(error);`,
+    replace: `        throw new InvalidTokenError(describeFailure(error));`,
+    rule: 'unreachable signing keys fail closed with 503 and Retry-After, not a 401 that makes the client drop a good token',
     section: 'TODO 4.2',
   },
   {
     id: 'token-logged',
     file: 'verifier.ts',
-    find: `        throw new InvalidTokenError(describeFailure(error));`,
+    find: `        throw rejection(error);`,
     replace: `        console.error(\`[auth] refused \${token}: \${describeFailure(error)}\`);
-        throw new InvalidTokenError(describeFailure(error));`,
+        throw rejection(error);`,
     rule: 'a token is never written to the logs',
     section: 'TODO 4.2',
   },

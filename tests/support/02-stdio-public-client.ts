@@ -57,7 +57,7 @@ export class StdioChild {
     });
     child.once('exit', (code, signal) => {
       this.exitInfo = signal ? `signal ${signal}` : `exit code ${code}`;
-      const error = new Error(`The server process ended (${this.exitInfo}) before answering. Its stderr:\n${this.stderr || '(empty)'}`);
+      const error = new Error(`The server process ended (${this.exitInfo}) before answering.${this.strayReport()} Its stderr:\n${this.stderr || '(empty)'}`);
       for (const { reject } of this.pending.values()) reject(error);
       this.pending.clear();
       for (const wake of this.stderrWaiters) wake();
@@ -82,6 +82,17 @@ export class StdioChild {
     return this.stdoutRest ? [...this.lines, this.stdoutRest] : [...this.lines];
   }
 
+  /**
+   * " stdout also carried a line that is not JSON-RPC: …", or "": a stray line on stdout is the usual
+   * reason an MCP client hears nothing back, so every failure to answer names the first one.
+   */
+  strayReport(): string {
+    const strays = nonProtocolLines(this.stdoutLines);
+    if (strays.length === 0) return '';
+    const more = strays.length > 1 ? ` (and ${strays.length - 1} more)` : '';
+    return ` Its stdout carried a line that is not a JSON-RPC message, ${JSON.stringify(strays[0]!.slice(0, 200))}${more}: stdout is the protocol, so every log line must go to stderr.`;
+  }
+
   get stderr(): string {
     return this.stderrText;
   }
@@ -97,7 +108,7 @@ export class StdioChild {
       if (this.exitInfo) return reject(new Error(`The server process already ended (${this.exitInfo}). Its stderr:\n${this.stderr || '(empty)'}`));
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`No answer to ${method} within ${timeoutMs / 1000} s. The server's stderr:\n${this.stderr || '(empty)'}`));
+        reject(new Error(`No answer to ${method} within ${timeoutMs / 1000} s.${this.strayReport()} The server's stderr:\n${this.stderr || '(empty)'}`));
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (response) => {

@@ -55,3 +55,12 @@ export function resultText(result: unknown): string {
     .map((block) => block.text)
     .join('\n');
 }
+
+/**
+ * What the code under test said, quoted inside a test's own sentence: cut to `max` characters and
+ * without its closing full stop, so "it answered: ….  See TODO 1.1." never reads "…..".
+ */
+export function said(text: string, max = 300): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return cut.trimEnd().replace(/(?<!\.)\.$/, '');
+}

@@ -21,7 +21,7 @@ import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
 import { signIn } from './browser.ts';
 import { emulator, graph, recordEvents } from './lab.ts';
-import { connectHttpClient, resultText } from './mcp.ts';
+import { connectHttpClient, resultText, said } from './mcp.ts';
 import { network } from './network.ts';
 import { importLesson, lessonDir, requireExport } from './target.ts';
 
@@ -162,9 +162,9 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
     }
     const text = toolText(reply);
     expect(reply.status, `A Graph failure is the tool's problem, not the protocol's: expected HTTP 200 with an error result, got ${shown(reply)}.`).toBe(200);
-    expect(reply.rpc?.result?.isError, `When Graph answers ${status}, ${name} should return isError: true; it answered: ${text.slice(0, 160)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
-    expect(text, `The error for a ${status} from Graph should be a readable sentence, without a stack trace; it was: ${text.slice(0, 300)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).not.toMatch(/^\s+at .+:\d+/m);
-    expect(text, `A tool error must never show a token; it was: ${text.slice(0, 160)}.`).not.toContain(token);
+    expect(reply.rpc?.result?.isError, `When Graph answers ${status}, ${name} should return isError: true; it answered: ${said(text, 160)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
+    expect(text, `The error for a ${status} from Graph should be a readable sentence, without a stack trace; it was: ${said(text, 300)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).not.toMatch(/^\s+at .+:\d+/m);
+    expect(text, `A tool error must never show a token; it was: ${said(text, 160)}.`).not.toContain(token);
     return { reply, text };
   }
 
@@ -343,7 +343,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       const seen = recordEvents();
       const reply = await post('tools/call', { name: 'send_mail', arguments: { to: 'collector@attacker.example', subject: 'x', body: 'x' } }, authorization);
       expect(reply.status, `${name} must be refused with 401. ${whyNotRefused(reply, todo)}`).toBe(401);
-      expect(reply.rpc?.result, `${name} must never reach a tool, yet a tool answered: ${toolText(reply)}. See ${todo}.`).toBeUndefined();
+      expect(reply.rpc?.result, `${name} must never reach a tool, yet a tool answered: ${said(toolText(reply))}. See ${todo}.`).toBeUndefined();
       expect(reply.headers.get('www-authenticate') ?? '', `The 401 for ${name} should carry a WWW-Authenticate: Bearer challenge (requireBearerAuth does this when the verifier throws ${options.invalidTokenError}, ${TODO.verify}).`).toMatch(/^Bearer /);
       expect(graph.calls, `${name} led to a call to Microsoft Graph. See ${todo}.`).toHaveLength(0);
       expect(oboGrants(seen), `${name} led to an On-Behalf-Of request at Entra ID. See ${todo}.`).toBe(0);
@@ -393,7 +393,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
             : whyNotRefused(reply, TODO.verify);
         expect(reply.status, `With ${outage}, nothing can prove the token valid or invalid: refuse the request (fail closed) with 503 "try again later" (RFC 9110 §15.6.4); it got ${shown(reply)}. ${why}`).toBe(503);
         expect(Number(reply.headers.get('retry-after')), `The 503 should say when to try again (Retry-After, in seconds); it said "${reply.headers.get('retry-after')}". Keep keysCheck from app.ts in front of bearer (${TODO.prm}).`).toBeGreaterThan(0);
-        expect(reply.rpc?.result, `With ${outage} the request must never reach a tool, yet a tool answered: ${toolText(reply)}.`).toBeUndefined();
+        expect(reply.rpc?.result, `With ${outage} the request must never reach a tool, yet a tool answered: ${said(toolText(reply))}.`).toBeUndefined();
         expect(graph.calls, `With ${outage} the request led to a call to Microsoft Graph.`).toHaveLength(0);
         expect(oboGrants(seen), `With ${outage} the request led to an On-Behalf-Of request at Entra ID.`).toBe(0);
         expect(reply.text, 'The 503 must never show the token.').not.toContain(token);
@@ -498,7 +498,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expectToolSuccess(ada, 'export_customers for Ada, whose token carries roles: ["MCP.Admin"] (pass the roles on in authInfo.extra.roles)', TODO.claims);
       const grace = await callTool(await userToken('grace', ['tools.read']), 'export_customers');
       expect(grace.status, `Grace's request is valid; the tool itself refuses her. Expected HTTP 200, got ${shown(grace)}. See ${TODO.gate}.`).toBe(200);
-      expect(grace.rpc?.result?.isError, `Grace has no MCP.Admin role: export_customers must refuse her; it answered: ${toolText(grace).slice(0, 120)}. See ${TODO.claims}.`).toBe(true);
+      expect(grace.rpc?.result?.isError, `Grace has no MCP.Admin role: export_customers must refuse her; it answered: ${said(toolText(grace), 120)}. See ${TODO.claims}.`).toBe(true);
     });
   });
 
@@ -527,7 +527,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(graph.calls.at(-1)?.token, `Graph received the caller's own token. Use acquireTokenOnBehalfOf (${TODO.obo}).`).not.toBe(incoming);
 
       const unavailable = await callWhileGraphFails(incoming, 'my_profile', 503);
-      expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${unavailable.text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
+      expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${said(unavailable.text)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
       await callWhileGraphFails(incoming, 'my_profile', 500);
       expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
     });
@@ -536,7 +536,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       const incoming = await userToken('ada', ['tools.read', 'mail.send']);
       network.use(
         http.post(
-          emulator.tokenEndpoint,
+          emulator.endpoints.token,
           () => HttpResponse.json({ error: 'invalid_grant', error_description: 'AADSTS65001: The user or administrator has not consented to use the application.', error_codes: [65001] }, { status: 400 }),
           { once: true },
         ),
@@ -544,8 +544,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       const reply = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Hi', body: 'Hello' });
       const text = toolText(reply);
       expect(reply.rpc?.result?.isError, `When Entra ID refuses the On-Behalf-Of exchange, send_mail should answer with a tool error; it answered: ${shown(reply)}. See ${TODO.obo}.`).toBe(true);
-      expect(text, `The error should name Entra ID's error code (invalid_grant), so a person can look it up; it said: ${text.slice(0, 200)}. Throw a GraphAccessError with error.errorCode (${TODO.obo}).`).toContain('invalid_grant');
-      expect(text, `The error should name the Graph permission to check (Mail.Send), so a person knows what to grant; it said: ${text.slice(0, 200)}. Throw a GraphAccessError that names the scope (${TODO.obo}).`).toContain('Mail.Send');
+      expect(text, `The error should name Entra ID's error code (invalid_grant), so a person can look it up; it said: ${said(text, 200)}. Throw a GraphAccessError with error.errorCode (${TODO.obo}).`).toContain('invalid_grant');
+      expect(text, `The error should name the Graph permission to check (Mail.Send), so a person knows what to grant; it said: ${said(text, 200)}. Throw a GraphAccessError that names the scope (${TODO.obo}).`).toContain('Mail.Send');
       expect(graph.calls, 'Without a Graph token, nothing may reach Graph.').toHaveLength(0);
     });
 
@@ -555,10 +555,10 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       const reply = await callTool(incoming, 'my_profile', {}, AbortSignal.timeout(PROMPT_MS * 3));
       const text = toolText(reply);
       expect(reply.status, `An unreachable Entra ID is the tool's problem, not the protocol's: expected HTTP 200 with an error result, got ${shown(reply)}. See ${TODO.obo}.`).toBe(200);
-      expect(reply.rpc?.result?.isError, `With Entra ID unreachable, my_profile should return isError: true; it answered: ${text.slice(0, 160)}. See ${TODO.obo}.`).toBe(true);
-      expect(text, `The tool error should name the cause, that Entra ID could not be reached; it said: ${text}. Use the given describeEntraError(error, config, scope) from shared/entraErrors.ts (${TODO.obo}).`).toMatch(/could not reach Entra ID/i);
-      expect(text, `The cause is the network, not a permission: the error must not send the person to the app's permissions; it said: ${text}. See ${TODO.obo}.`).not.toMatch(/permission|consent/i);
-      expect(text, `A tool error is for a person, not MSAL's raw "network_error: Network request failed"; it said: ${text}. See ${TODO.obo}.`).not.toMatch(/network_error|additionalErrorInfo/);
+      expect(reply.rpc?.result?.isError, `With Entra ID unreachable, my_profile should return isError: true; it answered: ${said(text, 160)}. See ${TODO.obo}.`).toBe(true);
+      expect(text, `The tool error should name the cause, that Entra ID could not be reached; it said: ${said(text)}. Use the given describeEntraError(error, config, scope) from shared/entraErrors.ts (${TODO.obo}).`).toMatch(/could not reach Entra ID/i);
+      expect(text, `The cause is the network, not a permission: the error must not send the person to the app's permissions; it said: ${said(text)}. See ${TODO.obo}.`).not.toMatch(/permission|consent/i);
+      expect(text, `A tool error is for a person, not MSAL's raw "network_error: Network request failed"; it said: ${said(text)}. See ${TODO.obo}.`).not.toMatch(/network_error|additionalErrorInfo/);
       expect(text, 'A tool error must never show a token.').not.toContain(incoming);
     });
 
@@ -568,7 +568,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail before Graph throttles', TODO.obo);
       const oboToken = graph.calls.at(-1)?.token ?? '';
       const { text } = await callWhileGraphFails(incoming, 'send_mail', 429, mail);
-      expect(text, `A 429 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
+      expect(text, `A 429 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${said(text)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
       expect(text, 'A tool error must never show the Graph token.').not.toContain(oboToken);
       expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail after the 429', TODO.obo);
       expect(graph.outbox.length, 'Exactly the two calls that Graph accepted should have sent mail.').toBe(2);
@@ -586,7 +586,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       const denied = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Hi', body: 'Hello' });
       const text = toolText(denied);
       expect(denied.rpc?.result?.isError, `A 403 from Graph should be a tool error; it answered: ${shown(denied)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
-      expect(text, `A person fixes a 403 by granting the permission, so name it (Mail.Send); it said: ${text}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toContain('Mail.Send');
+      expect(text, `A person fixes a 403 by granting the permission, so name it (Mail.Send); it said: ${said(text)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toContain('Mail.Send');
     });
   });
 
@@ -631,7 +631,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       const who = resultText(await client.callTool({ name: 'whoami', arguments: {} }));
       expect(who, `whoami should name Ada (${ADA.oid}). See ${TODO.claims}.`).toContain(ADA.oid);
       const sent = await client.callTool({ name: 'send_mail', arguments: { to: 'grace@contoso.test', subject: 'Lunch?', body: 'At noon.' } });
-      expect(sent.isError, `send_mail through the SDK client failed: ${resultText(sent)}. See ${TODO.obo}.`).not.toBe(true);
+      expect(sent.isError, `send_mail through the SDK client failed: ${said(resultText(sent))}. See ${TODO.obo}.`).not.toBe(true);
       expect(graph.outbox.map((mail) => mail.from), 'Graph should have sent the mail from Ada\'s mailbox.').toEqual([ADA.userPrincipalName]);
       expect(graph.calls.at(-1)?.token, `Graph must never see the client's token. See ${TODO.obo}.`).not.toBe(incoming);
       expect(graph.calls.at(-1)?.appid, `Graph's token must be an OBO token issued to our API. See ${TODO.obo}.`).toBe(config.entra.apiClientId);

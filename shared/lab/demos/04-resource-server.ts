@@ -76,6 +76,10 @@ export function inspectorHelp({ log, mcpUrl, config }: DemoContext): void {
   // Entra ID issues a refresh token only for offline_access: without it, a new sign-in every hour.
   log(`    Scopes: ${scopes}${config.mode === 'tenant' ? ' offline_access' : ''}`);
   log(`    Flip its switch, then pick ${config.mode === 'offline' ? 'Ada (admin) or Grace on the emulator\'s sign-in page' : 'your account'}; under Tools try whoami, my_profile and send_mail.`);
+  log('To watch step-up, edit the server in Inspector to ask for tools.read only, and clear its OAuth state:');
+  log(`    Scopes: ${config.entra.apiAppIdUri}/tools.read${config.mode === 'tenant' ? ' offline_access' : ''}`);
+  log('    whoami works; send_mail gets 403 insufficient_scope with scope="…/mail.send …/tools.read", and the client');
+  log('    starts a new sign-in for those scopes. Consent to mail.send, and the same call goes through.');
 }
 
 export async function callTool(mcpUrl: URL, token: string | undefined, name: string, args: Record<string, unknown> = {}): Promise<Reply> {
