@@ -64,6 +64,12 @@ export interface ApiPermissions {
   scopes: string[];
   /** App roles (`appRoles`), by value. */
   appRoles: string[];
+  /**
+   * Optional claims of its access tokens (`optionalClaims.accessToken`), such as `idtyp`. Entra adds
+   * `idtyp` to an app-only token only when the API asks for it here; code that tells app-only callers
+   * apart must not count on it (no `scp` is the sign that works everywhere).
+   */
+  accessTokenOptionalClaims?: string[];
 }
 
 /** An app registration of the emulated tenant, with the settings the emulator enforces. */

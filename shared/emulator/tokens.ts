@@ -87,7 +87,9 @@ async function mintApiToken(request: AccessTokenRequest, context: TokenContext, 
     });
   } else {
     const sp = servicePrincipalId(client.clientId);
-    Object.assign(claims, { oid: sp, sub: sp, idtyp: 'app' });
+    Object.assign(claims, { oid: sp, sub: sp });
+    // Only as a configured optional claim, as in Entra: https://learn.microsoft.com/entra/identity-platform/optional-claims-reference
+    if (resource.api?.accessTokenOptionalClaims?.includes('idtyp')) claims.idtyp = 'app';
   }
   if (request.roles.length > 0) claims.roles = request.roles;
   return sign(claims, key, { typ: 'JWT' });

@@ -318,13 +318,37 @@ describe('lesson 2: AuthenticationService signs the user in with a public client
     expect(tally(seen).deviceCodes, 'Exactly one device code should be requested.').toBe(1);
   });
 
-  it('a cancelled sign-in rejects, and the next call starts a new sign-in', async () => {
-    let cancel = true;
-    const h = await newService({ cancel: () => cancel });
+  it('an error a browser cannot fix (Entra ID out of reach) goes back to the caller, with no sign-in', async () => {
+    emulator.settings.accessTokenLifetimeSeconds = SHORT_LIFETIME;
+    const h = await newService();
+    await acquire(h, 'sign Ada in', 'TODO 2.4');
+    // The access token needs renewing, and the token endpoint does not answer.
+    network.use(http.post(emulator.endpoints.token, () => HttpResponse.error()));
     const failed = await Promise.resolve().then(() => h.service.acquireToken()).then(
       () => undefined,
       (error: unknown) => error,
     );
+    expect(failed, `With Entra ID out of reach, renewing the token cannot work: acquireToken() should reject. See ${at('TODO 2.3')}.`).toBeDefined();
+    expect(
+      h.opened.length - 1,
+      `With Entra ID out of reach, the service opened the browser for a new sign-in, which cannot help: only InteractionRequiredAuthError, or a ServerError with invalid_grant, means "sign in again"; any other error goes back to the caller (needsSignIn, ${at('TODO 2.3')}).`,
+    ).toBe(0);
+  });
+
+  it('a cancelled sign-in rejects, and the next call starts a new sign-in', async () => {
+    let cancel = true;
+    const h = await newService({ cancel: () => cancel });
+    const seen = recordEvents();
+    const attempt = Promise.resolve().then(() => h.service.acquireToken()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const deviceCode = waitFor(() => (tally(seen).deviceCodes > 0 ? ('device code' as const) : undefined), 10_000);
+    const failed = await Promise.race([attempt, deviceCode.then((found) => found ?? attempt)]);
+    expect(
+      failed,
+      `After the user cancelled in the browser, the service started a device code sign-in. A cancelled (or refused) sign-in is the answer: reject. The device code is only for when no browser can be opened (${at('TODO 2.4')}).`,
+    ).not.toBe('device code');
     expect(failed, `When the user cancels on the sign-in page, acquireToken() should reject (MSAL throws access_denied). See ${at('TODO 2.4')}.`).toBeDefined();
     cancel = false;
     const token = await acquire(h, 'start a new sign-in after a cancelled one (do not keep the failed promise around)', 'TODO 2.3');
@@ -498,6 +522,12 @@ describe('lesson 2: the get_my_profile tool', () => {
     const failed = await callProfile(client);
     expect(failed.isError, `When the user cancels the sign-in, the tool should answer with isError: true; it answered: "${failed.text}". See ${at('TODO 2.5')}.`).toBe(true);
     expect(noStackTrace(failed.text), `The sign-in error should be readable, with no stack trace. See ${at('TODO 2.5')}.`).toBe(true);
+    expect(
+      failed.text,
+      `A sign-in that did not complete should say so, and that calling the tool again signs in; Graph was never called, so the error must not blame Graph. It said: "${failed.text}". ` +
+        `Turn a failure of acquireToken() into its own tool error, before the Graph call (${at('TODO 2.5')}).`,
+    ).toMatch(/sign[- ]?in/i);
+    expect(failed.text, `The sign-in failed before any call to Microsoft Graph, yet the error names Graph: "${failed.text}". See ${at('TODO 2.5')}.`).not.toMatch(/graph/i);
     cancel = false;
     await expectProfile(client, 'sign in on the next call after a cancelled sign-in');
   });

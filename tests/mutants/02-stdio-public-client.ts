@@ -3,14 +3,6 @@ import { mutants } from './mutant.ts';
 
 export default mutants([
   {
-    id: 'msal-logs-to-stdout',
-    file: 'authService.ts',
-    find: `          loggerCallback: (_level, message) => this.log(\`[msal] \${message}\`),`,
-    replace: `          loggerCallback: (_level, message) => process.stdout.write(\`[msal] \${message}\\n\`),`,
-    rule: 'MSAL logs to stderr: stdout is the protocol',
-    section: 'TODO 2.1',
-  },
-  {
     id: 'cache-never-saved',
     file: 'tokenCache.ts',
     find: `      if (!context.cacheHasChanged) return;`,
@@ -21,12 +13,7 @@ export default mutants([
   {
     id: 'damaged-cache-deserialized',
     file: 'tokenCache.ts',
-    find: `      try {
-        JSON.parse(contents);
-      } catch (error) {
-        log(\`Ignoring the damaged token cache \${file} (\${(error as Error).message}); you will be asked to sign in again.\`);
-        return;
-      }
+    find: `        JSON.parse(contents);
 `,
     replace: ``,
     rule: 'a damaged cache is checked before deserialize and costs one sign-in, never a crash',
@@ -35,9 +22,10 @@ export default mutants([
   {
     id: 'cache-file-world-readable',
     file: 'tokenCache.ts',
-    find: `        await writeFile(temporary, context.tokenCache.serialize(), { mode: FILE_MODE, flag: 'wx' });
+    find: `{ mode: FILE_MODE, flag: 'wx' });
+        // \`mode\` only applies to new files and the umask could narrow it, never widen it; set it anyway.
         await chmod(temporary, FILE_MODE);`,
-    replace: `        await writeFile(temporary, context.tokenCache.serialize(), { flag: 'wx' });`,
+    replace: `{ flag: 'wx' });`,
     rule: 'the cache file is readable and writable by its owner only (0600)',
     section: 'TODO 2.2',
   },
@@ -45,6 +33,7 @@ export default mutants([
     id: 'cache-written-in-place',
     file: 'tokenCache.ts',
     find: `        await writeFile(temporary, context.tokenCache.serialize(), { mode: FILE_MODE, flag: 'wx' });
+        // \`mode\` only applies to new files and the umask could narrow it, never widen it; set it anyway.
         await chmod(temporary, FILE_MODE);
         await rename(temporary, file);`,
     replace: `        await writeFile(file, context.tokenCache.serialize(), { mode: FILE_MODE });`,
@@ -118,7 +107,7 @@ export default mutants([
     id: 'cancel-becomes-device-code',
     file: 'authService.ts',
     find: `        if (!browserFailed) throw error;`,
-    replace: ``,
+    replace: `        browserFailed ??= error as Error;`,
     rule: 'a cancelled or refused sign-in is the answer, not a reason to try a device code',
     section: 'TODO 2.4',
   },

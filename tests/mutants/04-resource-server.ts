@@ -149,6 +149,14 @@ export default mutants([
     section: 'TODO 4.3',
   },
   {
+    id: 'app-only-from-idtyp',
+    file: 'verifier.ts',
+    find: `    appOnly: scp.length === 0,`,
+    replace: `    appOnly: payload.idtyp === 'app',`,
+    rule: 'app-only means no scp (idtyp is only there when the API configures it)',
+    section: 'TODO 4.3',
+  },
+  {
     id: 'client-id-from-aud',
     file: 'verifier.ts',
     find: `    clientId: String(payload.azp ?? ''),`,
