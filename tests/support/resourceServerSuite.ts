@@ -33,6 +33,11 @@ export interface ResourceServerSuiteOptions {
   todos(files: { verifier: string; app: string; scopes: string; graph: string }): { prm: string; verify: string; claims: string; gate: string; obo: string };
   /** What the verifier must throw for a 401 with the lesson's SDK (v1: `InvalidTokenError`). */
   invalidTokenError: string;
+  /**
+   * The lesson's HTTP gate answers a tool without a permission entry (and so any client-chosen tool
+   * name) with a 403 challenge, as lesson 4 teaches; lessons that refuse such tools elsewhere leave it out.
+   */
+  gateRefusesUnknownTools?: boolean;
 }
 
 /** The lesson's server of the current test, for a lesson's own tests beside the shared ones. */
@@ -461,12 +466,13 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(batch.status, `A JSON-RPC batch of lookup_customer and send_mail, with only tools.read, must get 403: every message of a batch is gated, not just the first (calledTools(req.body)); got HTTP ${batch.status} ${batchText.slice(0, 160)}. See ${TODO.gate}.`).toBe(403);
       expect(graph.outbox, `The send_mail hidden second in a batch reached Microsoft Graph. See ${TODO.gate}.`).toHaveLength(0);
 
+      if (!options.gateRefusesUnknownTools) return;
       // A tool with no entry in TOOL_PERMISSIONS is refused to everyone, whatever the token holds.
       const unknown = await callTool(await userToken('ada', ['tools.read', 'mail.send']), 'delete_all_customers');
       expect(unknown.status, `A tool with no entry in TOOL_PERMISSIONS must be refused with 403, so that a new tool gets its permission on purpose, never by default; got ${shown(unknown)}. See ${TODO.gate}.`).toBe(403);
     });
 
-    it('keeps a client-chosen tool name out of the challenge\'s syntax: no header injection, no 500', async () => {
+    it.skipIf(!options.gateRefusesUnknownTools)('keeps a client-chosen tool name out of the challenge\'s syntax: no header injection, no 500', async () => {
       const token = await userToken('grace', ['tools.read']);
       for (const name of ['bad\nname', 'x", scope="openid offline_access', 'ünïcode\u0000']) {
         const reply = await callTool(token, name);
