@@ -83,7 +83,8 @@ export function hintsFile(lesson: Pick<Lesson, 'folder'>, root = ROOT, language 
  * Chinese system locale (`LANG`/`LC_ALL` on Linux and macOS, the ICU locale elsewhere).
  */
 export function hintLanguage(env: NodeJS.ProcessEnv = process.env): string {
-  const wanted = env.LAB_LANG ?? env.LC_ALL ?? env.LANG ?? Intl.DateTimeFormat().resolvedOptions().locale;
+  // An empty value (LAB_LANG= as .env.example ships it) means unset.
+  const wanted = [env.LAB_LANG, env.LC_ALL, env.LANG].find((value) => value?.trim()) ?? Intl.DateTimeFormat().resolvedOptions().locale;
   return /^zh([-_.]|$)/i.test(wanted.trim()) ? TRANSLATION : 'en';
 }
 

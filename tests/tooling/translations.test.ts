@@ -60,5 +60,6 @@ describe('translations', () => {
     expect(hintLanguage({ LAB_LANG: 'en', LANG: 'zh_CN.UTF-8' })).toBe('en');
     expect(hintLanguage({ LANG: 'zh_CN.UTF-8' })).toBe('zh-CN');
     expect(hintLanguage({ LANG: 'en_GB.UTF-8' })).toBe('en');
+    expect(hintLanguage({ LAB_LANG: '', LANG: 'zh_CN.UTF-8' })).toBe('zh-CN');
   });
 });
