@@ -40,6 +40,11 @@ export interface WorkshopConfig {
   callbackUrl: URL;
   /** Origin of the Entra ID emulator's pages (`EMULATOR_URL`, default `http://localhost:3100`). */
   emulatorUrl: URL;
+  /**
+   * The port the emulator listens on: `EMULATOR_PORT`, else the port of `emulatorUrl`. They differ only
+   * when the browser reaches the emulator through a forwarded address.
+   */
+  emulatorPort: number;
   /** Where lessons keep local state, such as the token cache (`LAB_STATE_DIR`, default `.lab`). */
   stateDir: string;
   entra: EntraSettings;
@@ -139,7 +144,8 @@ function decodeDotEnv(bytes: Buffer, file: string): string {
 export function loadConfig(env: Env = process.env): WorkshopConfig {
   const port = readPort(env, 'PORT', 3001);
   const baseUrl = readOrigin(env, 'BASE_URL', `http://localhost:${port}`);
-  const emulatorUrl = readOrigin(env, 'EMULATOR_URL', `http://localhost:${readPort(env, 'EMULATOR_PORT', 3100)}`);
+  const emulatorPortSetting = optional(env, 'EMULATOR_PORT') === undefined ? undefined : readPort(env, 'EMULATOR_PORT', 3100);
+  const emulatorUrl = readOrigin(env, 'EMULATOR_URL', `http://localhost:${emulatorPortSetting ?? 3100}`);
   const mcpUrl = new URL('/mcp', baseUrl);
   const tenantId = optional(env, 'ENTRA_TENANT_ID');
   const stateDir = path.resolve(env.LAB_STATE_DIR || '.lab');
@@ -151,6 +157,7 @@ export function loadConfig(env: Env = process.env): WorkshopConfig {
     mcpUrl,
     callbackUrl: new URL('/auth/callback', baseUrl),
     emulatorUrl,
+    emulatorPort: emulatorPortSetting ?? (Number(emulatorUrl.port) || (emulatorUrl.protocol === 'https:' ? 443 : 80)),
     stateDir,
     entra,
     redisUrl: readRedisUrl(env),

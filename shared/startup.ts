@@ -12,13 +12,21 @@ export function exitWithError(message: string, log: (line: string) => void = con
 }
 
 /**
- * Reads `.env` and the environment. `require` reads the tenant settings this lesson needs right
+ * Reads `.env` (default: the one in the working folder) and the environment into typed settings: the one
+ * config loader of the lessons and the lab. A missing or malformed setting throws a ConfigError.
+ */
+export function readConfig(dotEnvFile?: string): WorkshopConfig {
+  loadDotEnv(dotEnvFile);
+  return loadConfig();
+}
+
+/**
+ * Reads `.env` and the environment (readConfig). `require` reads the tenant settings this lesson needs right
  * away, so that with a real tenant a missing one is reported at start-up, not at the first request.
  */
 export function readSettings(require: (config: WorkshopConfig) => unknown = () => undefined, log?: (line: string) => void): WorkshopConfig {
   try {
-    loadDotEnv();
-    const config = loadConfig();
+    const config = readConfig();
     require(config);
     return config;
   } catch (error) {

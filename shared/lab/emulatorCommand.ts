@@ -2,15 +2,17 @@
  * `npm run emulator`: the Entra ID emulator on its own, for exploring its sign-in pages or for running a
  * lesson's server by hand. `npm run lesson:N` starts it by itself when a lesson needs it.
  */
+import path from 'node:path';
 import { APPS, TENANT_DOMAIN, TENANT_ID, USERS } from '../emulator/directory.ts';
 import { tenantEndpoints } from '../emulator/endpoints.ts';
+import { readConfig } from '../startup.ts';
 import { startEmulator } from './emulator.ts';
+import { ROOT } from './lessons.ts';
 import { bold, dim, green, npmRun, say, sayNext, yellow } from './output.ts';
 import { listenForStop } from './processes.ts';
-import { readConfig } from './runLesson.ts';
 
 export async function emulatorCommand(): Promise<number> {
-  const config = readConfig();
+  const config = readConfig(path.join(ROOT, '.env'));
   const stop = listenForStop();
   try {
     const emulator = await startEmulator(config, { allowReuse: false, onEvent: (line) => say(`  ${dim('emulator ›')} ${line}`) });

@@ -9,9 +9,10 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, loadDotEnv, type WorkshopConfig } from '../config.ts';
+import type { WorkshopConfig } from '../config.ts';
 import { USERS } from '../emulator/directory.ts';
 import { prepareOfflineCertificate } from '../offline/credentials.ts';
+import { readConfig } from '../startup.ts';
 import { runDemo, type ServerCommand } from './demo.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
 import { findLesson, INSPECTOR_COMMAND, repoPath, ROOT, type CodeKind, type Lesson } from './lessons.ts';
@@ -33,14 +34,9 @@ const START_TIMEOUT_MS = 15_000;
 /** Exit codes that mean "stopped by Ctrl+C": 130 (POSIX shells) and STATUS_CONTROL_C_EXIT (Windows). */
 const CTRL_C_EXIT_CODES = new Set([130, 3221225786]);
 
-/** Reads `.env` and the environment. A ConfigError propagates to the CLI, which prints its one line. */
-export function readConfig(): WorkshopConfig {
-  loadDotEnv(path.join(ROOT, '.env'));
-  return loadConfig();
-}
-
 export async function runLesson(kind: CodeKind, arg: string | undefined): Promise<number> {
-  const config = readConfig();
+  // A ConfigError propagates to the CLI, which prints its one line.
+  const config = readConfig(path.join(ROOT, '.env'));
   const lesson = findLesson(arg);
   const dir = kind === 'lessons' ? lesson.lessonDir : lesson.solutionDir;
   const entry = path.join(dir, 'main.ts');
@@ -51,12 +47,6 @@ export async function runLesson(kind: CodeKind, arg: string | undefined): Promis
   const offline = config.mode === 'offline';
   if (!offline) requireTenantSettings(lesson);
   const preload = offline && lesson.needsGraphBridge ? [GRAPH_BRIDGE] : [];
-  if (preload.length > 0 && !existsSync(GRAPH_BRIDGE)) {
-    throw new LabError(
-      'The offline Graph bridge (shared/offline/register.ts) is not in this checkout yet, so this lesson cannot call Graph offline. ' +
-        'Update the workshop (git pull), or set up a real tenant in .env (see .env.example).',
-    );
-  }
 
   printHeader(lesson, kind, dir, config);
   const server: ServerCommand = {

@@ -62,6 +62,15 @@ describe('offline mode (no ENTRA_TENANT_ID)', () => {
     expect(moved.mcpUrl.href, 'PORT moves the MCP URL').toBe('http://localhost:4001/mcp');
     expect(moved.entra.issuer, 'EMULATOR_URL moves the issuer').toBe(`http://127.0.0.1:4100/${TENANT_ID}/v2.0`);
   });
+
+  it('listens on EMULATOR_PORT, else on the port of EMULATOR_URL, and EMULATOR_PORT alone moves EMULATOR_URL too', () => {
+    expect(loadConfig({}).emulatorPort, 'the default').toBe(3100);
+    expect(loadConfig({ EMULATOR_PORT: '4280' }).emulatorUrl.origin, 'EMULATOR_PORT alone').toBe('http://localhost:4280');
+    expect(loadConfig({ EMULATOR_URL: 'http://127.0.0.1:4100' }).emulatorPort, 'the port of EMULATOR_URL').toBe(4100);
+    expect(loadConfig({ EMULATOR_URL: 'https://emulator.example' }).emulatorPort, 'https without a port').toBe(443);
+    const forwarded = loadConfig({ EMULATOR_PORT: '4280', EMULATOR_URL: 'https://forwarded.example' });
+    expect([forwarded.emulatorPort, forwarded.emulatorUrl.origin], 'a forwarded address').toEqual([4280, 'https://forwarded.example']);
+  });
 });
 
 describe('tenant mode (ENTRA_TENANT_ID set)', () => {
