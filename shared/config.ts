@@ -14,7 +14,13 @@ import { parseEnv } from 'node:util';
 import { APPS, MANAGED_IDENTITIES, TENANT_ID } from './emulator/directory.ts';
 import { ENTRA_HOST, tenantEndpoints } from './emulator/endpoints.ts';
 
+/**
+ * A missing or malformed setting; the message names the variable and the fix, in one line. Like jose's
+ * errors it carries a stable `code`, for code that decides by kind rather than by wording.
+ */
 export class ConfigError extends Error {
+  static readonly code = 'ERR_WORKSHOP_CONFIG';
+  readonly code = ConfigError.code;
   override name = 'ConfigError';
 }
 

@@ -47,6 +47,8 @@ export interface GraphService {
 
 /** Graph or Entra ID refused; the message says why in words a caller (or a model) can act on. */
 export class GraphAccessError extends Error {
+  /** Stable, unlike the message (jose's style): what code that handles it can rely on. */
+  readonly code = 'ERR_GRAPH_ACCESS';
   override name = 'GraphAccessError';
 }
 

@@ -12,7 +12,10 @@
 import { appendFileSync } from 'node:fs';
 import type { Reporter, TestCase, TestModule, TestRunEndReason } from 'vitest/node';
 
-type SerializedError = { message?: string; name?: string; stack?: string };
+type SerializedError = { message?: string; name?: string; stack?: string; code?: unknown };
+
+/** An error's `code` (vitest keeps an error's own properties), when it is a string. */
+const codeOf = (error: SerializedError | undefined): string | undefined => (typeof error?.code === 'string' ? error.code : undefined);
 
 /**
  * The learner-facing part of an error: the test's own message, without the stack or a diff. Usually
@@ -54,6 +57,7 @@ export default class LabReporter implements Reporter {
       fullName: test.fullName,
       status: result.state,
       message: learnerMessage(errors[0]),
+      code: codeOf(errors[0]),
       durationMs: Math.round(test.diagnostic()?.duration ?? 0),
     });
   }
@@ -64,12 +68,12 @@ export default class LabReporter implements Reporter {
 
   onTestModuleEnd(module: TestModule): void {
     for (const error of module.errors()) {
-      this.write({ kind: 'error', file: module.relativeModuleId, message: learnerMessage(error) });
+      this.write({ kind: 'error', file: module.relativeModuleId, message: learnerMessage(error), code: codeOf(error) });
     }
   }
 
   onTestRunEnd(_modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
-    for (const error of unhandled) this.write({ kind: 'error', file: null, message: learnerMessage(error) });
+    for (const error of unhandled) this.write({ kind: 'error', file: null, message: learnerMessage(error), code: codeOf(error) });
     this.write({ kind: 'end', reason });
   }
 }

@@ -23,6 +23,7 @@ import type { Mutant } from '../../tests/mutants/mutant.ts';
 import { availableLessons, findLesson, repoPath, ROOT, type Lesson } from './lessons.ts';
 import { bold, dim, green, LabError, red, say, sayError, yellow } from './output.ts';
 import { freezeGraderFiles, prepareSandbox, removeSandbox, runInSandbox } from './sandbox.ts';
+import { LESSON_LOAD_ERROR } from './suiteRun.ts';
 
 /** A suite that hangs on a mutant counts as a kill, but must not hang the run. */
 const SUITE_TIMEOUT_MS = 5 * 60_000;
@@ -102,7 +103,7 @@ async function runJob(job: Job, scratch: string, frozen: string, index: number):
       if (run.code === 0 && run.events.tests.length > 0) return { ...job, verdict: 'survived', detail: `all ${run.events.tests.length} tests pass` };
       return { ...job, verdict: 'broken', detail: `the suite stopped without a result (exit code ${run.code}): ${run.output.trim().split('\n').at(-1)}` };
     }
-    if (/^Could not load /.test(failed?.message ?? error?.message ?? '')) return { ...job, verdict: 'broken', detail: relabel(why) };
+    if ((failed ?? error)?.code === LESSON_LOAD_ERROR) return { ...job, verdict: 'broken', detail: relabel(why) };
     return { ...job, verdict: 'killed', detail: relabel(why) };
   } finally {
     removeSandbox(sandbox);

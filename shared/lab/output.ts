@@ -8,6 +8,9 @@ import { styleText } from 'node:util';
  * message as one line, never a stack trace.
  */
 export class LabError extends Error {
+  static readonly code = 'ERR_LAB';
+  /** Stable, for decisions by kind (jose's style); the message is for the learner and may change. */
+  readonly code = LabError.code;
   override name = 'LabError';
 }
 

@@ -12,6 +12,9 @@ export const LAB_REPORTER = path.join(ROOT, 'shared', 'lab', 'labReporter.ts');
 
 export type TestStatus = 'passed' | 'failed' | 'skipped' | 'pending';
 
+/** The `code` of a test's error when the lesson's own file could not be loaded (tests/support/target.ts). */
+export const LESSON_LOAD_ERROR = 'ERR_LESSON_LOAD';
+
 /** A finished test, as the lab reporter wrote it. */
 export interface TestEvent {
   kind: 'test';
@@ -24,6 +27,8 @@ export interface TestEvent {
   status: TestStatus;
   /** The first line of the first error: the learner-facing message of a failed test. */
   message: string;
+  /** The first error's `code`, when it has one (LESSON_LOAD_ERROR, jose's ERR_JWT_…, …). */
+  code?: string;
   durationMs: number;
 }
 
@@ -40,6 +45,8 @@ export interface ErrorEvent {
   kind: 'error';
   file: string | null;
   message: string;
+  /** The error's `code`, when it has one. */
+  code?: string;
 }
 
 export interface RunEvents {

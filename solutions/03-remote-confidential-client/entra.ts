@@ -23,6 +23,8 @@ export interface EntraSignIn {
 
 /** Raised when Entra ID needs the user again (their refresh token was revoked or expired). */
 export class SignInRequiredError extends Error {
+  /** Stable, unlike the message (jose's style): what code that handles it can rely on. */
+  readonly code = 'ERR_SIGN_IN_REQUIRED';
   override name = 'SignInRequiredError';
 }
 

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LESSON_LOAD_ERROR } from '../../shared/lab/suiteRun.ts';
 
 export const WORKSPACE_ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -44,10 +45,20 @@ export async function importLesson<T = Record<string, unknown>>(number: number, 
   try {
     return (await import(pathToFileURL(fullPath).href)) as T;
   } catch (error) {
-    throw new Error(`Could not load ${fullPath}: ${(error as Error).message}. Fix the error in that file and run the check again.`, {
+    throw new LessonLoadError(`Could not load ${fullPath}: ${(error as Error).message}. Fix the error in that file and run the check again.`, {
       cause: error,
     });
   }
+}
+
+/**
+ * The lesson's own file could not be loaded (a syntax error, an exception at import). Its `code` reaches
+ * the lab reporter's test events, where `grade` and `mutants` tell "broken code" from "a failing test".
+ */
+export class LessonLoadError extends Error {
+  static readonly code = LESSON_LOAD_ERROR;
+  readonly code = LESSON_LOAD_ERROR;
+  override name = 'LessonLoadError';
 }
 
 /** Fetches an export, with a message that names the file and the export when it is missing. */
