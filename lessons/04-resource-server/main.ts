@@ -2,6 +2,7 @@
  * Starts lesson 4's server on http://localhost:3001/mcp (`PORT` overrides).
  * Offline it needs the Entra ID emulator (`npm run lesson:4` starts it); logs go to stderr.
  */
+import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { ConfigError } from '../../shared/config.ts';
 import { exitWithError, readSettings, serve } from '../../shared/startup.ts';
 import { createApp } from './app.ts';
@@ -15,10 +16,9 @@ const app = await createApp(config).catch((error: Error) =>
 );
 
 const { entra } = config;
-const prm = new URL(`/.well-known/oauth-protected-resource${config.mcpUrl.pathname}`, config.mcpUrl);
 serve(app, config, [
   `Lesson 4 MCP server (a protected resource) listening on ${config.mcpUrl.href}`,
-  `  resource metadata     ${prm.href}`,
+  `  resource metadata     ${getOAuthProtectedResourceMetadataUrl(config.mcpUrl)}`,
   `  authorization server  ${entra.issuer}`,
   `  accepts tokens with   aud = ${entra.apiClientId} (the API's client ID), scopes under ${entra.apiAppIdUri}/`,
   `Connect: npx @modelcontextprotocol/inspector@2.12.0  (streamable-http, URL ${config.mcpUrl.href}; Settings → OAuth Settings: client ID ${entra.mcpClientId}; steps in the README)`,

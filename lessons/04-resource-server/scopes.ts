@@ -8,7 +8,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 /** The delegated scopes the API's app registration exposes (short names). */
 export const SCOPES = {
@@ -58,7 +58,7 @@ export function supportedScopes(appIdUri: string): string[] {
 
 /** True when the caller may use a tool with this permission. */
 export function isAllowed(auth: AuthInfo, permission: ToolPermission, appIdUri: string): boolean {
-  // TODO 4.4: An app-only caller (auth.extra.appOnly) needs permission.appRole among its roles; a user
+  // TODO 4.4: An app-only caller (callerOf(auth).appOnly) needs permission.appRole among its roles; a user
   // needs the fully qualified permission.scope among auth.scopes. See README, step 4.4.
   throw new Error('TODO 4.4: decide whether the caller may use the tool (README, step 4.4).');
 }

@@ -8,7 +8,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 /** The delegated scopes the API's app registration exposes (short names). */
 export const SCOPES = {
@@ -58,7 +58,7 @@ export function supportedScopes(appIdUri: string): string[] {
 
 /** True when the caller may use a tool with this permission. */
 export function isAllowed(auth: AuthInfo, permission: ToolPermission, appIdUri: string): boolean {
-  const caller = auth.extra as unknown as CallerClaims;
+  const caller = callerOf(auth);
   if (caller.appOnly) return permission.appRole !== undefined && caller.roles.includes(permission.appRole);
   return auth.scopes.includes(qualifiedScope(appIdUri, permission.scope));
 }
@@ -104,7 +104,7 @@ export function toolPermissionGate({ appIdUri, resourceMetadataUrl }: ToolGateOp
       // Name the missing scope together with those the token already has: a client that replaces
       // its token on step-up (the v1 SDK client does) then keeps what it could already do.
       const scope = [...new Set([...(needed ? [needed] : []), ...auth.scopes])].join(' ');
-      const caller = auth.extra as unknown as CallerClaims;
+      const caller = callerOf(auth);
       const description = !permission
         ? `No permission is defined for the tool ${tool}`
         : caller.appOnly
