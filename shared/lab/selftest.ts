@@ -6,6 +6,8 @@
  *   2. typecheck     `tsc --noEmit -p .` over the whole repository
  *   3. starter copies  every lesson's starter equals its checked-in copy (shared/lab/starters/), which
  *                    reset:N restores; refresh with `npx tsx shared/lab/cli.ts starters --update`
+ *   3a. given files  every lesson file without a TODO is byte-identical in lessons/ and solutions/, so a
+ *                    fix to given code cannot land in one copy only (shared/lab/givenFiles.ts)
  *   3b. translations every README and hints file has a zh-CN translation stamped with the hash of the
  *                    English it follows, naming the same TODO steps (shared/lab/translations.ts)
  *   4. unit tests    `vitest run tests/shared tests/tooling`: the shared code and the lab tooling
@@ -25,6 +27,7 @@ import path from 'node:path';
 import { availableLessons, repoPath, ROOT, unregisteredFolders, type CodeKind, type Lesson } from './lessons.ts';
 import { bold, dim, green, red, say, yellow } from './output.ts';
 import { portAcceptsConnections, runNode, tscBin, vitestBin } from './processes.ts';
+import { differingGivenFiles } from './givenFiles.ts';
 import { staleStarters } from './starters.ts';
 import { TRANSLATION, translationPairs, translationProblems } from './translations.ts';
 import { readTestCounts, tests } from './vitestReport.ts';
@@ -129,6 +132,16 @@ function starterCopies(): StepResult {
   };
 }
 
+function givenFiles(): StepResult {
+  const differing = availableLessons().flatMap(differingGivenFiles);
+  if (differing.length === 0) return { verdict: 'pass', detail: 'every file without a TODO is the same in lessons/ and solutions/' };
+  return {
+    verdict: 'fail',
+    detail: `${differing.length} given file(s) differ between lessons/ and solutions/: ${differing.join(', ')}`,
+    explain: 'A file without a TODO is given: make both copies the same (then npx tsx shared/lab/cli.ts starters --update), or mark the learner\'s part with a TODO.',
+  };
+}
+
 /** Runs vitest on `filters` with LAB_TARGET and returns the counts, or why there are none. */
 async function vitest(filters: string | string[], target: CodeKind | undefined, reportDir: string, label: string) {
   const report = path.join(reportDir, `${label}.json`);
@@ -211,6 +224,7 @@ async function main(): Promise<number> {
     report('lesson table', lessonTable());
     report('typecheck', await typecheck());
     report('starter copies', starterCopies());
+    report('given files', givenFiles());
     report('translations', translations());
     report('unit tests', await unitTests(reportDir));
     for (const lesson of availableLessons()) {
