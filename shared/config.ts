@@ -46,10 +46,7 @@ export interface WorkshopConfig {
   callbackUrl: URL;
   /** Origin of the Entra ID emulator's pages (`EMULATOR_URL`, default `http://localhost:3100`). */
   emulatorUrl: URL;
-  /**
-   * The port the emulator listens on: `EMULATOR_PORT`, else the port of `emulatorUrl`. They differ only
-   * when the browser reaches the emulator through a forwarded address.
-   */
+  /** The emulator's port: `EMULATOR_PORT`, else `emulatorUrl`'s (they differ behind a forwarded address). */
   emulatorPort: number;
   /** Where lessons keep local state, such as the token cache (`LAB_STATE_DIR`, default `.lab`). */
   stateDir: string;
