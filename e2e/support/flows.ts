@@ -58,15 +58,3 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   }
 }
 
-/**
- * Keyboard only, on a page with a group of account radio buttons: Tab into the group, arrow keys to
- * the account named `account` (arrows move the choice, as in any radio group), then Tab to the
- * button named `submit` and press Enter.
- */
-export async function chooseWithKeyboard(page: Page, account: RegExp, submit: RegExp): Promise<void> {
-  await tabTo(page, /Ada Lovelace|Grace Hopper/);
-  for (let i = 0; i < 5 && !(await page.getByRole('radio', { name: account }).isChecked()); i += 1) await page.keyboard.press('ArrowDown');
-  if (!(await page.getByRole('radio', { name: account }).isChecked())) throw new Error(`The arrow keys never chose ${account}`);
-  await tabTo(page, submit);
-  await page.keyboard.press('Enter');
-}

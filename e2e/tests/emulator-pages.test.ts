@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { APPS } from '../../shared/emulator/directory.ts';
 import { tenantEndpoints } from '../../shared/emulator/endpoints.ts';
 import { launchBrowser, Shots, type Browser } from '../support/browser.ts';
-import { catchRedirect, chooseWithKeyboard, claims, pkce, tabTo } from '../support/flows.ts';
+import { catchRedirect, claims, pkce, tabTo } from '../support/flows.ts';
 import { freePort, startLab, type Lab } from '../support/servers.ts';
 
 const client = APPS.publicClient.clientId;
@@ -137,7 +137,7 @@ describe.each([{ js: true }, { js: false }])('device code page (JavaScript $js)'
     });
   });
 
-  test('keyboard only: type the code, press Enter (nobody is signed in), choose an account, Sign in', async () => {
+  test('keyboard only: type the code, press Enter (nobody is signed in), choose an account', async () => {
     const { page } = browser;
     const shots = new Shots(`device-code js-${js ? 'on' : 'off'} keyboard`);
     const { user_code, device_code, verification_uri } = await deviceCode();
@@ -152,25 +152,27 @@ describe.each([{ js: true }, { js: false }])('device code page (JavaScript $js)'
       await page.waitForLoadState();
       const text = await page.locator('body').innerText();
       if (/is signed in/i.test(text)) throw new Error(`Enter in the code field signed someone in without a choice: "${text.replace(/\s+/g, ' ').slice(0, 160)}"`);
+      await page.getByText(/Choose the account to sign in with/).waitFor();
     });
-    await shots.step(page, 'choose Grace with the keyboard and sign in', async () => {
-      await chooseWithKeyboard(page, /Grace Hopper/, /^Sign in$/);
+    await shots.step(page, 'choose Grace with the keyboard', async () => {
+      await tabTo(page, /Grace Hopper/);
+      await page.keyboard.press('Enter');
       await page.getByText(/Grace Hopper is signed in/).waitFor();
     });
     expect((await tokenFor(device_code)).preferred_username).toBe('grace@contoso.test');
   });
 
-  test('mouse: enter the code, choose an account, Sign in', async () => {
+  test('mouse: enter the code, Next, choose an account', async () => {
     const { page } = browser;
     const shots = new Shots(`device-code js-${js ? 'on' : 'off'} mouse`);
     const { user_code, device_code, verification_uri } = await deviceCode();
     await shots.step(page, 'device code page', async () => {
       await page.goto(verification_uri);
       await page.getByRole('textbox', { name: /code/i }).fill(user_code);
+      await page.getByRole('button', { name: 'Next', exact: true }).click();
     });
-    await shots.step(page, 'choose Ada and sign in', async () => {
-      await page.getByRole('radio', { name: /Ada Lovelace/ }).check();
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await shots.step(page, 'choose Ada', async () => {
+      await page.getByRole('button', { name: /Ada Lovelace/ }).click();
       await page.getByText(/Ada Lovelace is signed in/).waitFor();
     });
     expect((await tokenFor(device_code)).preferred_username).toBe('ada@contoso.test');

@@ -82,10 +82,10 @@ describe('lesson 2 over stdio, started from the Claude Desktop configuration', (
       await shots.step(page, 'device code page', async () => {
         await page.goto(verificationUri!);
         await page.getByRole('textbox', { name: /code/i }).fill(userCode!);
+        await page.getByRole('button', { name: 'Next', exact: true }).click();
       });
-      await shots.step(page, 'choose Ada and sign in', async () => {
-        await page.getByRole('radio', { name: /Ada Lovelace/ }).check();
-        await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await shots.step(page, 'choose Ada', async () => {
+        await page.getByRole('button', { name: /Ada Lovelace/ }).click();
         await page.getByText(/Ada Lovelace is signed in/).waitFor();
       });
       expect(await withTimeout(call, 30_000, 'the first get_my_profile after the sign-in')).toContain('Ada Lovelace');
