@@ -2,7 +2,7 @@
  * From one run of a lesson's tests to a verdict: status, points per test, one readable message, and
  * whether the run can be trusted at all (its sentinels, what the sandbox refused).
  */
-import type { RunEvents, TestEvent } from '../suiteRun.ts';
+import { LESSON_LOAD_ERROR, type RunEvents, type TestEvent } from '../suiteRun.ts';
 import { round, sum, type GradedLesson, type GradedTest, type GradedTestStatus, type LessonStatus } from './report.ts';
 
 export interface Plan {
@@ -62,7 +62,7 @@ export function judge(
   const reported = [...byName.values()];
   const failures = reported.filter((test) => test.status === 'failed');
   const gradedPassed = graded.some((test) => byName.get(test.fullName)?.status === 'passed');
-  const importError = failures.find((test) => /^Could not load /.test(test.message));
+  const importError = failures.find((test) => test.code === LESSON_LOAD_ERROR);
   const { events } = run;
 
   let status: LessonStatus;
