@@ -8,5 +8,9 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 60_000,
+    // A real browser and a real Inspector process have timing of their own; one retry keeps a slow
+    // machine from failing CI, and the reporter still marks a retried test ("retry x1") so a flaky
+    // test is seen, not hidden.
+    retry: 1,
   },
 });

@@ -45,7 +45,13 @@ export async function catchRedirect(page: Page, origin: string): Promise<() => P
     arrived(request.method() === 'POST' ? new URLSearchParams(request.postData() ?? '') : url.searchParams);
     await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Client</title><h1>Back at the client</h1>' });
   });
-  return () => withTimeout(arrival, 15_000, `the browser never came back to ${origin}`);
+  return async () => {
+    const params = await withTimeout(arrival, 15_000, `the browser never came back to ${origin}`);
+    // Wait until the client's page has loaded too: a next page.goto() would otherwise interrupt this
+    // navigation and fail with "interrupted by another navigation".
+    await page.waitForURL((url) => url.origin === origin, { timeout: 15_000 });
+    return params;
+  };
 }
 
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
