@@ -73,6 +73,16 @@ export function calledTools(body: unknown): string[] {
     .map((m) => String(m.params?.name ?? ''));
 }
 
+/**
+ * Text made safe for a quoted value of WWW-Authenticate. A tool name comes from the client: a `"` in it
+ * would end the quoted value and let the client add parameters of its own, and a line break makes Node
+ * refuse the whole header (ERR_INVALID_CHAR, a 500). RFC 6750 §3 allows only the characters
+ * %x20-21 / %x23-5B / %x5D-7E in error_description: anything else becomes "?".
+ */
+export function headerSafe(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?').slice(0, 200);
+}
+
 export interface ToolGateOptions {
   /** The API's Application ID URI, which prefixes every scope. */
   appIdUri: string;
@@ -131,7 +141,7 @@ export function toolPermissionGate({ appIdUri, resourceMetadataUrl, audit }: Too
       audit({ oid: caller.oid, tool, decision: 'denied', reason: !permission ? 'no permission defined' : caller.appOnly ? 'missing app role' : 'missing scope' });
       res.set(
         'WWW-Authenticate',
-        `Bearer error="insufficient_scope", scope="${scope}", resource_metadata="${resourceMetadataUrl}", error_description="${description}"`,
+        `Bearer error="insufficient_scope", scope="${scope}", resource_metadata="${resourceMetadataUrl}", error_description="${headerSafe(description)}"`,
       );
       res.status(403).json({ error: 'insufficient_scope', error_description: description });
       return;

@@ -14,5 +14,5 @@ resourceServerSuite({
     obo: `TODO 4.5 in ${files.graph}`,
   }),
   invalidTokenError: "the SDK's InvalidTokenError",
-  gateRefusesUnknownTools: true,
+  unknownToolRefusal: 'challenge',
 });

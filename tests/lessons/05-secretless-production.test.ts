@@ -22,6 +22,7 @@ import { makeCertificate, writeCertificateFiles, type CertificateFiles } from '.
 import { emulator, graph, recordEvents } from '../support/lab.ts';
 import { network } from '../support/network.ts';
 import { redisUnavailableReason, startRedis, type RunningRedis } from '../support/redis.ts';
+import { toolNameRules } from '../support/resourceServerSuite.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
 
 const DIR = shortPath(lessonDir(5));
@@ -682,6 +683,17 @@ describe('lesson 5: app roles for admin tools, and one audit line per tool call'
     for (const personal of [ADA.displayName, ADA.userPrincipalName, GRACE.displayName, GRACE.userPrincipalName, 'someone@contoso.test', 'Secret plans', 'C-1001']) {
       expect(text, `An audit line holds who (oid), which tool and the decision: not "${personal}". See ${TODO.audit}.`).not.toContain(personal);
     }
+  });
+});
+
+describe("lesson 5: lesson 4's gate, kept: a tool without a permission entry, and tool names the client chose", () => {
+  toolNameRules({
+    todo: TODO.audit,
+    refusal: 'challenge',
+    server: async () => {
+      const { config, mcpUrl } = await start();
+      return { config, mcpUrl, prmUrl: new URL('/.well-known/oauth-protected-resource/mcp', mcpUrl).href };
+    },
   });
 });
 

@@ -27,6 +27,8 @@ const server = resourceServerSuite({
     obo: `${files.graph} (lesson 4's On-Behalf-Of, given) and TODO 6.3 in ${files.verifier.replace('verifier.ts', 'tools.ts')}`,
   }),
   invalidTokenError: 'an OAuthError with the code OAuthErrorCode.InvalidToken (v2 classifies errors by code; v1\'s InvalidTokenError is a 500 now)',
+  // No HTTP gate of our own: a tool without a permission is never registered (toolScopeChallenge throws).
+  unknownToolRefusal: 'not-found',
 });
 
 const DIR = path.relative(process.cwd(), lessonDir(6)).split(path.sep).join('/');
@@ -168,6 +170,30 @@ describe('lesson 6: a scope challenge fails closed', () => {
     const toolScopeChallenge = requireExport<(tool: string, appIdUri: string) => ScopeChallengeHandler>(scopes, 'toolScopeChallenge', `${DIR}/scopes.ts`);
     const challenge = await toolScopeChallenge('whoami', server.current().config.entra.apiAppIdUri)({ request: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami' } } });
     expect(challenge?.scopes, `Without an authInfo the challenge must refuse (name the tool's scope), not let the call through. See ${TODO.challenge}.`).toEqual([scope('tools.read')]);
+  });
+
+  it('gives a tool without a permission entry no way in: toolScopeChallenge throws at registration (or refuses everyone)', async () => {
+    const scopes = await importLesson(6, 'scopes.ts');
+    const toolScopeChallenge = requireExport<(tool: string, appIdUri: string) => ScopeChallengeHandler>(scopes, 'toolScopeChallenge', `${DIR}/scopes.ts`);
+    let handler: ScopeChallengeHandler;
+    try {
+      handler = toolScopeChallenge('delete_all_customers', server.current().config.entra.apiAppIdUri);
+    } catch {
+      return; // refused at registration: the tool cannot exist without a permission
+    }
+    // Ada with every scope and the admin role: whatever a default would allow, she has.
+    const authInfo = {
+      token: 'unused',
+      clientId: APPS.mcpClient.clientId,
+      scopes: [scope('tools.read'), scope('mail.send')],
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      extra: { oid: ADA.oid, tid: server.current().config.entra.tenantId, roles: ['MCP.Admin', 'Tools.Read.All'], appOnly: false },
+    };
+    const challenge = await handler({ request: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'delete_all_customers' } }, authInfo });
+    expect(
+      challenge,
+      `delete_all_customers has no entry in TOOL_PERMISSIONS, yet toolScopeChallenge gave it a challenge that lets a caller with every scope and role in: a tool gets its permission on purpose, never by default. Keep the check that throws for a tool without a permission (${TODO.challenge}).`,
+    ).toBeDefined();
   });
 });
 

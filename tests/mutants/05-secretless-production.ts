@@ -217,6 +217,22 @@ export default mutants([
     rule: 'an audit line holds oid, tool and decision, and no other personal data',
     section: 'TODO 5.6',
   },
+  {
+    id: 'unknown-tool-allowed',
+    file: 'scopes.ts',
+    find: `      const permission = TOOL_PERMISSIONS[tool];`,
+    replace: `      const permission = TOOL_PERMISSIONS[tool] ?? { scope: SCOPES.read, appRole: APP_ROLES.readAll };`,
+    rule: 'a tool without a permission entry is refused to everyone, never given a default',
+    section: 'TODO 5.6',
+  },
+  {
+    id: 'challenge-header-injection',
+    file: 'scopes.ts',
+    find: 'error_description="${headerSafe(description)}"',
+    replace: 'error_description="${description}"',
+    rule: "a client-chosen tool name never reaches the challenge's syntax",
+    section: 'TODO 5.6',
+  },
   // ---------------------------------------------------------------- TODO 5.7
   {
     id: 'health-reveals-details',

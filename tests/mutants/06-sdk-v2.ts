@@ -75,6 +75,14 @@ export default mutants([
     section: 'TODO 6.4',
   },
   {
+    id: 'unknown-tool-gets-default',
+    file: 'scopes.ts',
+    find: 'const permission = TOOL_PERMISSIONS[tool];',
+    replace: 'const permission = TOOL_PERMISSIONS[tool] ?? { scope: SCOPES.read, appRole: APP_ROLES.readAll };',
+    rule: 'a tool without a permission entry cannot be registered, never given a default',
+    section: 'TODO 6.4',
+  },
+  {
     id: 'app-only-ignores-role',
     file: 'scopes.ts',
     find: 'if (caller.appOnly) return permission.appRole !== undefined && caller.roles.includes(permission.appRole);',

@@ -33,11 +33,8 @@ export interface ResourceServerSuiteOptions {
   todos(files: { verifier: string; app: string; scopes: string; graph: string }): { prm: string; verify: string; claims: string; gate: string; obo: string };
   /** What the verifier must throw for a 401 with the lesson's SDK (v1: `InvalidTokenError`). */
   invalidTokenError: string;
-  /**
-   * The lesson's HTTP gate answers a tool without a permission entry (and so any client-chosen tool
-   * name) with a 403 challenge, as lesson 4 teaches; lessons that refuse such tools elsewhere leave it out.
-   */
-  gateRefusesUnknownTools?: boolean;
+  /** How the lesson refuses a tool that has no permission entry: see ToolNameRulesOptions.refusal. */
+  unknownToolRefusal: ToolNameRulesOptions['refusal'];
 }
 
 /** The lesson's server of the current test, for a lesson's own tests beside the shared ones. */
@@ -445,7 +442,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(graph.calls, `A refused send_mail must not reach Microsoft Graph. See ${TODO.gate}.`).toHaveLength(0);
     });
 
-    it('matches scopes exactly, gates every message of a batch, and refuses a tool that has no permission entry', async () => {
+    it('matches scopes exactly, and gates every message of a batch', async () => {
       // A scope whose name merely starts with mail.send is not mail.send.
       const lookalike = await userToken('ada', ['tools.read'], { scp: 'tools.read mail.send.shared' });
       const mail = { to: 'someone@contoso.example', subject: 'Hi', body: 'x' };
@@ -465,26 +462,6 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       const batchText = await batch.text();
       expect(batch.status, `A JSON-RPC batch of lookup_customer and send_mail, with only tools.read, must get 403: every message of a batch is gated, not just the first (calledTools(req.body)); got HTTP ${batch.status} ${batchText.slice(0, 160)}. See ${TODO.gate}.`).toBe(403);
       expect(graph.outbox, `The send_mail hidden second in a batch reached Microsoft Graph. See ${TODO.gate}.`).toHaveLength(0);
-
-      if (!options.gateRefusesUnknownTools) return;
-      // A tool with no entry in TOOL_PERMISSIONS is refused to everyone, whatever the token holds.
-      const unknown = await callTool(await userToken('ada', ['tools.read', 'mail.send']), 'delete_all_customers');
-      expect(unknown.status, `A tool with no entry in TOOL_PERMISSIONS must be refused with 403, so that a new tool gets its permission on purpose, never by default; got ${shown(unknown)}. See ${TODO.gate}.`).toBe(403);
-    });
-
-    it.skipIf(!options.gateRefusesUnknownTools)('keeps a client-chosen tool name out of the challenge\'s syntax: no header injection, no 500', async () => {
-      const token = await userToken('grace', ['tools.read']);
-      for (const name of ['bad\nname', 'x", scope="openid offline_access', 'ünïcode\u0000']) {
-        const reply = await callTool(token, name);
-        const shownName = JSON.stringify(name);
-        expect(reply.status, `A call of the tool ${shownName} (a name the client chose) must get 403 like any tool without a permission; got ${shown(reply)}. ${reply.status >= 500 ? 'Node refuses a header with a line break (ERR_INVALID_CHAR): put the description through headerSafe() before it goes into WWW-Authenticate. ' : ''}See ${TODO.gate}.`).toBe(403);
-        const challenge = reply.headers.get('www-authenticate') ?? '';
-        expect(
-          challenge.match(/(?:^Bearer |, )scope="/g)?.length ?? 0,
-          `The tool name ${shownName} added a parameter to WWW-Authenticate: "${challenge}". A client-chosen name must never end the quoted value: put error_description through headerSafe() (${TODO.gate}).`,
-        ).toBeLessThanOrEqual(1);
-        expect(challenge, `WWW-Authenticate should still name the metadata after a tool name like ${shownName}; got "${challenge}". See ${TODO.gate}.`).toContain(`resource_metadata="${prmUrl}"`);
-      }
     });
 
     it('honours app roles for an app-only caller: the daemon (Tools.Read.All) reads customers but cannot send mail', async () => {
@@ -506,6 +483,10 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(grace.status, `Grace's request is valid; the tool itself refuses her. Expected HTTP 200, got ${shown(grace)}. See ${TODO.gate}.`).toBe(200);
       expect(grace.rpc?.result?.isError, `Grace has no MCP.Admin role: export_customers must refuse her; it answered: ${said(toolText(grace), 120)}. See ${TODO.claims}.`).toBe(true);
     });
+  });
+
+  describe(`lesson ${options.lesson}: a tool without a permission entry, and tool names the client chose`, () => {
+    toolNameRules({ todo: TODO.gate, refusal: options.unknownToolRefusal, server: async () => ({ config, mcpUrl, prmUrl }) });
   });
 
   describe(`lesson ${options.lesson}: On-Behalf-Of: Graph only ever sees a token of our own`, () => {
@@ -710,6 +691,102 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
   });
 
   return { current: () => ({ config, mcpUrl, prmUrl }) };
+}
+
+/** The server a lesson's tool-name tests talk to. */
+export interface ToolNameServer {
+  config: WorkshopConfig;
+  mcpUrl: URL;
+  prmUrl: string;
+}
+
+export interface ToolNameRulesOptions {
+  /** Where the lesson's permission check is written, for the messages: "TODO 4.4 in lessons/04-resource-server/scopes.ts". */
+  todo: string;
+  /**
+   * How the lesson refuses a `tools/call` of a tool that has no permission entry (any name the client
+   * chooses): `challenge`, its HTTP gate answers 403 `insufficient_scope` before the MCP server runs
+   * (lessons 4 and 5); `not-found`, a tool cannot be registered without a permission, so the SDK answers
+   * the JSON-RPC error "Tool … not found" (lesson 6, where each registered tool carries its own challenge).
+   */
+  refusal: 'challenge' | 'not-found';
+  /** The lesson's server for the current test. */
+  server(): Promise<ToolNameServer>;
+}
+
+/**
+ * Two rules of every lesson that gates tools by permission: a tool with no permission entry is refused
+ * to everyone, whatever the token holds; and the tool name, which the client chooses, never breaks the
+ * `WWW-Authenticate` challenge (a line break made Node answer 500, ERR_INVALID_CHAR; a `"` let the client
+ * add parameters of its own). Lessons 4 and 6 run them in resourceServerSuite, lesson 5 in its own suite.
+ */
+export function toolNameRules({ todo, refusal, server }: ToolNameRulesOptions): void {
+  const UNKNOWN = 'delete_all_customers';
+
+  async function call(mcpUrl: URL, token: string, name: string) {
+    const response = await fetch(mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } }),
+    });
+    const text = await response.text();
+    const data = text.trimStart().startsWith('{') ? text : /^data: (.*)$/m.exec(text)?.[1];
+    let rpc: { result?: unknown; error?: { message?: string } } | undefined;
+    try {
+      rpc = data ? JSON.parse(data) : undefined;
+    } catch {
+      rpc = undefined;
+    }
+    return { status: response.status, challenge: response.headers.get('www-authenticate') ?? '', rpc, shown: `HTTP ${response.status} ${text.slice(0, 200)}` };
+  }
+
+  /** Expects the lesson's refusal of a tool that has no permission entry. */
+  function expectRefused(reply: Awaited<ReturnType<typeof call>>, what: string): void {
+    if (refusal === 'challenge') {
+      expect(reply.status, `${what} must be refused with 403 (insufficient_scope), so that a tool gets its permission on purpose, never by default; got ${reply.shown}. See ${todo}.`).toBe(403);
+      expect(reply.challenge, `The 403 for ${what} needs WWW-Authenticate: Bearer error="insufficient_scope"; got "${reply.challenge}". See ${todo}.`).toMatch(/^Bearer .*error="insufficient_scope"/);
+    } else {
+      expect(reply.status, `${what} must be answered, not crash the server; got ${reply.shown}. See ${todo}.`).toBeLessThan(500);
+      expect(
+        reply.rpc?.error?.message ?? '',
+        `${what} must end in the SDK's JSON-RPC error "Tool … not found": a tool exists only if it was registered, and it is registered only with a permission; got ${reply.shown}. See ${todo}.`,
+      ).toMatch(/not found/i);
+    }
+    expect(reply.rpc?.result, `${what} must never run a tool, yet a tool answered. See ${todo}.`).toBeUndefined();
+  }
+
+  it('refuses a tool that has no permission entry to everyone, user or app, whatever the token holds', async () => {
+    const { config, mcpUrl } = await server();
+    const qualified = (name: string) => `${config.entra.apiAppIdUri}/${name}`;
+    const user = await emulator.issueAccessToken({ client: APPS.mcpClient.clientId, user: 'ada', scope: [qualified('tools.read'), qualified('mail.send')].join(' ') });
+    const app = await emulator.issueAccessToken({ client: APPS.daemon.clientId, scope: qualified('.default') });
+    expectRefused(await call(mcpUrl, user, UNKNOWN), `A call of ${UNKNOWN}, a tool with no entry in TOOL_PERMISSIONS, by Ada with every scope (and the app role MCP.Admin)`);
+    expectRefused(await call(mcpUrl, app, UNKNOWN), `A call of ${UNKNOWN}, a tool with no entry in TOOL_PERMISSIONS, by the daemon (app-only, Tools.Read.All)`);
+    expect(graph.calls, `A tool with no permission entry led to a call to Microsoft Graph. See ${todo}.`).toHaveLength(0);
+  });
+
+  it("keeps a client-chosen tool name out of the challenge's syntax: no header injection, no 500", async () => {
+    const { config, mcpUrl, prmUrl } = await server();
+    const token = await emulator.issueAccessToken({ client: APPS.mcpClient.clientId, user: 'grace', scope: `${config.entra.apiAppIdUri}/tools.read` });
+    for (const name of ['bad\nname', 'x", scope="openid offline_access', 'ünïcode\u0000']) {
+      const reply = await call(mcpUrl, token, name);
+      const shownName = JSON.stringify(name);
+      expect(
+        reply.status,
+        `A call of the tool ${shownName} (a name the client chose) got ${reply.shown}. ${reply.status >= 500 ? 'Node refuses a header with a line break (ERR_INVALID_CHAR): a client-chosen name must go through headerSafe() before it reaches WWW-Authenticate. ' : ''}See ${todo}.`,
+      ).toBeLessThan(500);
+      expectRefused(reply, `A call of the tool ${shownName}`);
+      for (const parameter of ['error', 'scope', 'error_description', 'resource_metadata']) {
+        expect(
+          reply.challenge.match(new RegExp(`(?:^Bearer |, )${parameter}="`, 'g'))?.length ?? 0,
+          `The tool name ${shownName} added a ${parameter}="…" parameter to WWW-Authenticate: "${reply.challenge}". A client-chosen name must never end the quoted value: put error_description through headerSafe() (${todo}).`,
+        ).toBeLessThanOrEqual(1);
+      }
+      if (refusal === 'challenge') {
+        expect(reply.challenge, `WWW-Authenticate should still name the metadata after a tool name like ${shownName}; got "${reply.challenge}". See ${todo}.`).toContain(`resource_metadata="${prmUrl}"`);
+      }
+    }
+  });
 }
 
 function shortPath(file: string): string {
