@@ -324,9 +324,9 @@ describe('lesson 3: /mcp is locked, and says where the key is', () => {
     expectChallenge(await postMcp(h), h, 'A request without an Authorization header');
     expectChallenge(await postMcp(h, { authorization: 'Basic YWRhOnNlY3JldA==' }), h, 'A request with "Authorization: Basic …"');
     expectChallenge(await postMcp(h, { authorization: 'Bearer' }), h, 'A request with "Authorization: Bearer" and no token');
-    expectChallenge(await postMcp(h, bearer('not-a-token-this-server-issued')), h, 'A request with a token this server never issued');
+    expectChallenge(await postMcp(h, bearer('not-a-token-this-server-issued')), h, 'A request with a token this server never issued', `verifyAccessToken must refuse a token it has no record of (${at('TODO 3.7', 'provider')}).`);
     const entraToken = await emulator.issueAccessToken({ client: APPS.webApp.clientId, user: 'ada', scope: 'User.Read' });
-    expectChallenge(await postMcp(h, bearer(entraToken)), h, 'A request with an Entra ID token (we only accept our own)');
+    expectChallenge(await postMcp(h, bearer(entraToken)), h, 'A request with an Entra ID token (we only accept our own)', `verifyAccessToken accepts only tokens this server issued, looked up by hash (${at('TODO 3.7', 'provider')}).`);
     for (const method of ['GET', 'DELETE']) {
       const response = await fetch(h.mcpUrl, { method, headers: { accept: 'application/json, text/event-stream' } });
       expectChallenge(response, h, `${method} /mcp without a token`, `Every method of /mcp needs a token, not only POST: mount requireBearerAuth with app.use('/mcp', …) before the routes (${at('TODO 3.2', 'app')}).`);
@@ -772,7 +772,7 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const first = oauth.tokens()!;
     expect(first.expires_in, `The token response should say when the access token expires (expires_in, in seconds). See ${at('TODO 3.6', 'provider')}.`).toBeGreaterThan(0);
     h.advance(61);
-    expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'An access token past its lifetime');
+    expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'An access token past its lifetime', `Store access tokens for accessTokenSeconds only (issueTokens), and refuse what the store no longer has (verifyAccessToken, ${at('TODO 3.7', 'provider')}).`);
 
     // Any request will do: on the 401 the SDK client refreshes by itself and tries again.
     await mcp.ping().catch((error: unknown) => {
@@ -856,7 +856,7 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const { oauth } = await signInWithSdkClient(h, 'ada');
     const tokens = oauth.tokens()!;
     h.advance(601);
-    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token whose session has expired');
+    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token whose session has expired', `verifyAccessToken must check that the token's session still exists (${at('TODO 3.7', 'provider')}).`);
     const refresh = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: oauth.clientId! });
     expect(refresh.status, `A refresh token whose session has expired must be refused (400 invalid_grant); it got ${refresh.status} ${JSON.stringify(refresh.body)}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
   });
@@ -867,7 +867,7 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const tokens = oauth.tokens()!;
     const revoke = await postForm(h, '/revoke', { token: tokens.refresh_token!, token_type_hint: 'refresh_token', client_id: oauth.clientId! });
     expect(revoke.status, `POST /revoke should answer 200 (RFC 7009); it got ${revoke.status} ${JSON.stringify(revoke.body)}. See revokeToken (${at('TODO 3.8', 'provider')}).`).toBe(200);
-    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token after logout (its refresh token was revoked)');
+    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token after logout (its refresh token was revoked)', `Revoking either token ends its session (revokeToken, ${at('TODO 3.8', 'provider')}).`);
     const refresh = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: oauth.clientId! });
     expect(refresh.status, `A revoked refresh token must be refused (400); it got ${refresh.status}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
   });
