@@ -14,7 +14,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { getOAuthProtectedResourceMetadataUrl, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { WorkshopConfig } from '../../shared/config.ts';
-import { EntraBackedProvider, SCOPES, type Lifetimes } from './provider.ts';
+import { EntraBackedProvider } from './provider.ts';
+import { SCOPES, type Lifetimes } from './records.ts';
 import { createMcpServer } from './tools.ts';
 
 export interface AppOptions {

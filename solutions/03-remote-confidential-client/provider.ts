@@ -7,51 +7,29 @@
  * own opaque tokens, which name that session.
  *
  * The SDK's `mcpAuthRouter` serves the endpoints (/authorize, /token, /register, /revoke, metadata)
- * and checks what it can (client_id, exact redirect_uri, PKCE S256); this class decides the rest.
+ * and checks what it can (client_id, exact redirect_uri, PKCE S256). This class builds what the steps
+ * share and hands each call to the step that decides it:
+ *
+ *   clients.ts      /register: who may register which redirect URIs
+ *   consent.ts      1. /authorize and /consent: the user is asked first       (TODO 3.3, 3.4)
+ *   callback.ts     2. /auth/callback: Entra ID answers                       (TODO 3.5)
+ *   tokens.ts       3.–5. our codes and tokens: redeem, verify, refresh, revoke (TODO 3.6–3.8)
+ *   graphTokens.ts  6. the caller's Graph token, for the tools                 (TODO 3.9)
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { AuthorizationParams, OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import {
-  InvalidClientMetadataError,
-  InvalidGrantError,
-  InvalidScopeError,
-  InvalidTargetError,
-  InvalidTokenError,
-} from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { AuthError } from '@azure/msal-node';
 import type { WorkshopConfig } from '../../shared/config.ts';
-import { describeEntraError, isUnreachable } from '../../shared/entraErrors.ts';
-import { EntraClient, GRAPH_SCOPES, SignInRequiredError, type EntraSignIn } from './entra.ts';
-import { consentPage, errorPage, sendPage } from './pages.ts';
-import { MemorySessionStore, type SessionStore } from './sessions.ts';
-
-/** The scopes this server grants to MCP clients, with the words the consent page shows. */
-export const SCOPES: Record<string, string> = {
-  'profile.read': 'Read your Microsoft 365 profile (name, e-mail address, job title, office)',
-};
-
-/** How long things live, in seconds. */
-export interface Lifetimes {
-  /** A consent page, and the Entra sign-in that follows it. */
-  consentSeconds: number;
-  /** Our authorization codes: one use, within this time. */
-  codeSeconds: number;
-  /** Our access tokens. Short: a stolen one is useful only briefly. */
-  accessTokenSeconds: number;
-  /** A session, from sign-in; refresh tokens live as long as their session. */
-  sessionSeconds: number;
-}
-
-export const DEFAULT_LIFETIMES: Lifetimes = {
-  consentSeconds: 600,
-  codeSeconds: 60,
-  accessTokenSeconds: 900,
-  sessionSeconds: 8 * 3600,
-};
+import { FlowCookie } from './browser.ts';
+import { CallbackStep } from './callback.ts';
+import { RegisteredClients } from './clients.ts';
+import { ConsentStep } from './consent.ts';
+import { EntraClient } from './entra.ts';
+import { GraphTokens } from './graphTokens.ts';
+import { Clock, DEFAULT_LIFETIMES, type FlowContext, type Lifetimes } from './records.ts';
+import { MemorySessionStore } from './sessions.ts';
+import { TokenService } from './tokens.ts';
 
 export interface ProviderOptions {
   config: WorkshopConfig;
@@ -62,432 +40,78 @@ export interface ProviderOptions {
   maxEntries?: number;
 }
 
-/** One signed-in user, seen through one MCP client. */
-export interface Session {
-  clientId: string;
-  user: EntraSignIn['user'];
-  homeAccountId: string;
-  /** This session's MSAL cache: the user's Entra tokens, and nobody else's. */
-  tokenCache: string;
-  /** Epoch milliseconds. */
-  expiresAt: number;
-}
-
-/** An authorization request from an MCP client, waiting for the user to approve or deny it. */
-interface PendingConsent {
-  clientId: string;
-  redirectUri: string;
-  state?: string;
-  codeChallenge: string;
-  scopes: string[];
-  resource: string;
-  /** Hash of the cookie that ties the request to the browser that was shown the consent page. */
-  browser: string;
-}
-
-/** An approved request, waiting for Entra ID to send the browser back with this `state`. */
-interface PendingSignIn extends PendingConsent {
-  /** The PKCE verifier of our own request to Entra ID. */
-  entraCodeVerifier: string;
-}
-
-/** One of our authorization codes. After its single use it stays as a marker, without the Entra tokens. */
-interface CodeGrant {
-  clientId: string;
-  redirectUri: string;
-  codeChallenge: string;
-  scopes: string[];
-  resource: string;
-  expiresAt: number;
-  signIn?: EntraSignIn;
-  /** Set when the code was redeemed: the session it started. */
-  sessionId?: string;
-}
-
-/** What one of our access or refresh tokens stands for. */
-interface TokenGrant {
-  sessionId: string;
-  clientId: string;
-  scopes: string[];
-  resource: string;
-  expiresAt: number;
-  /** Refresh tokens: set once exchanged (they rotate). */
-  used?: boolean;
-}
-
-/** Dynamically registered MCP clients (RFC 7591), kept in memory. */
-class RegisteredClients implements OAuthRegisteredClientsStore {
-  constructor(private readonly store: SessionStore<OAuthClientInformationFull>) {}
-
-  getClient(clientId: string) {
-    return this.store.get(clientId);
-  }
-
-  async registerClient(metadata: Omit<OAuthClientInformationFull, 'client_id' | 'client_id_issued_at'>): Promise<OAuthClientInformationFull> {
-    // The SDK has already generated client_id (and a secret for confidential clients).
-    const client = metadata as OAuthClientInformationFull;
-    for (const uri of client.redirect_uris) {
-      const url = new URL(uri);
-      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-      // MCP authorization: redirect URIs are loopback or https; never script or data URLs.
-      if (url.protocol === 'javascript:' || url.protocol === 'data:' || (url.protocol === 'http:' && !loopback)) {
-        throw new InvalidClientMetadataError(`redirect_uri ${uri} is not allowed: use https, or http on localhost.`);
-      }
-    }
-    await this.store.set(client.client_id, client, 30 * 24 * 3600);
-    return client;
-  }
-}
-
 export class EntraBackedProvider implements OAuthServerProvider {
   readonly clientsStore: RegisteredClients;
-  readonly entra: EntraClient;
-  private readonly config: WorkshopConfig;
-  private readonly now: () => number;
-  private readonly lifetimes: Lifetimes;
-  private readonly consents: SessionStore<PendingConsent>;
-  private readonly signIns: SessionStore<PendingSignIn>;
-  private readonly codes: SessionStore<CodeGrant>;
-  private readonly accessTokens: SessionStore<TokenGrant>;
-  private readonly refreshTokens: SessionStore<TokenGrant>;
-  private readonly sessions: SessionStore<Session>;
-  /** Graph token requests in flight, per session: concurrent tool calls share one renewal. */
-  private readonly renewing = new Map<string, Promise<string>>();
+  private readonly consent: ConsentStep;
+  private readonly callback: CallbackStep;
+  private readonly tokens: TokenService;
+  private readonly graph: GraphTokens;
 
   constructor(options: ProviderOptions) {
-    this.config = options.config;
-    this.now = options.now ?? Date.now;
-    this.lifetimes = { ...DEFAULT_LIFETIMES, ...options.lifetimes };
-    const store = <T>() => new MemorySessionStore<T>({ now: this.now, maxEntries: options.maxEntries });
+    const clock = new Clock(options.now);
+    const lifetimes = { ...DEFAULT_LIFETIMES, ...options.lifetimes };
+    const store = <T>() => new MemorySessionStore<T>({ now: clock.now, maxEntries: options.maxEntries });
+    const flow: FlowContext = {
+      config: options.config,
+      entra: new EntraClient(options.config),
+      lifetimes,
+      clock,
+      cookie: new FlowCookie(options.config.baseUrl, lifetimes.consentSeconds),
+      consents: store(),
+      signIns: store(),
+      codes: store(),
+      accessTokens: store(),
+      refreshTokens: store(),
+      sessions: store(),
+    };
     this.clientsStore = new RegisteredClients(store());
-    this.consents = store();
-    this.signIns = store();
-    this.codes = store();
-    this.accessTokens = store();
-    this.refreshTokens = store();
-    this.sessions = store();
-    this.entra = new EntraClient(options.config);
+    this.consent = new ConsentStep(flow);
+    this.callback = new CallbackStep(flow);
+    this.tokens = new TokenService(flow);
+    this.graph = new GraphTokens(flow);
   }
 
-  // ------------------------------------------------------------ 1. the MCP client asks: consent first
+  // 1. the MCP client asks: consent first (consent.ts)
 
-  /** GET /authorize, after the SDK checked client_id, the exact redirect_uri and PKCE S256. */
-  async authorize(client: OAuthClientInformationFull, params: AuthorizationParams, res: Response): Promise<void> {
-    // Errors thrown here go back to the (registered) redirect URI as ?error=…, which is allowed now.
-    const scopes = this.grantableScopes(params.scopes);
-    const resource = this.checkResource(params.resource);
-    const requestId = randomToken();
-    const browser = this.bindBrowser(res.req, res);
-    await this.consents.set(
-      requestId,
-      { clientId: client.client_id, redirectUri: params.redirectUri, state: params.state, codeChallenge: params.codeChallenge, scopes, resource, browser },
-      this.lifetimes.consentSeconds,
-    );
-    // Consent before any redirect to Entra ID: otherwise any registered client could ride on the
-    // user's Entra session and this server's client ID (the confused deputy).
-    // https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#confused-deputy-problem
-    sendPage(
-      res,
-      200,
-      consentPage({
-        requestId,
-        action: '/consent',
-        clientName: client.client_name ?? 'An unnamed application',
-        clientId: client.client_id,
-        redirectUri: params.redirectUri,
-        scopes: scopes.map((name) => ({ name, description: SCOPES[name]! })),
-        entraScopes: GRAPH_SCOPES,
-      }),
-    );
+  authorize(client: OAuthClientInformationFull, params: AuthorizationParams, res: Response): Promise<void> {
+    return this.consent.authorize(client, params, res);
   }
 
-  /** POST /consent: the user's answer. Approve leads to Entra ID; Deny goes back to the client. */
-  async decideConsent(req: Request, res: Response): Promise<void> {
-    const requestId = typeof req.body?.request === 'string' ? req.body.request : '';
-    // take(): a consent page can be answered once.
-    const consent = requestId ? await this.consents.take(requestId) : undefined;
-    if (!consent) {
-      return sendPage(res, 400, errorPage('This request has expired', 'A consent page can be answered once, within ten minutes.'));
-    }
-    // CSRF: the answer must come from the browser that was shown the page, not from a form on another site.
-    if (!this.isSameBrowser(req, consent.browser)) {
-      return sendPage(res, 403, errorPage('Consent refused', 'This answer did not come from the browser that was shown the consent page.'));
-    }
-    if (req.body.decision !== 'approve') {
-      return this.redirectToClient(res, consent, { error: 'access_denied', error_description: 'The user denied the request.' });
-    }
-    // Our own request to Entra ID gets its own single-use state and PKCE pair, created only now, after consent.
-    const { verifier, challenge } = await this.entra.generatePkce();
-    const state = randomToken();
-    await this.signIns.set(state, { ...consent, entraCodeVerifier: verifier }, this.lifetimes.consentSeconds);
-    res.redirect(303, await this.entra.signInUrl({ state, codeChallenge: challenge }));
+  decideConsent(req: Request, res: Response): Promise<void> {
+    return this.consent.decideConsent(req, res);
   }
 
-  // ------------------------------------------------------------ 2. Entra ID answers: /auth/callback
+  // 2. Entra ID answers (callback.ts)
 
-  /** GET /auth/callback: check state, redeem Entra's code, hand the MCP client a code of ours. */
-  async completeSignIn(req: Request, res: Response): Promise<void> {
-    const state = typeof req.query.state === 'string' ? req.query.state : '';
-    const signIn = state ? await this.signIns.take(state) : undefined;
-    // Without a known state we do not know whose request this is, so we redirect nowhere.
-    if (!signIn) {
-      return sendPage(res, 400, errorPage('Unknown sign-in', 'This sign-in response matches no sign-in this server started: its state is unknown, used or expired.'));
-    }
-    // Login CSRF: an attacker must not be able to finish their own sign-in in your browser.
-    if (!this.isSameBrowser(req, signIn.browser)) {
-      return sendPage(res, 403, errorPage('Sign-in refused', 'This sign-in was started in another browser.'));
-    }
-    if (typeof req.query.error === 'string') {
-      const error = req.query.error === 'access_denied' ? 'access_denied' : 'server_error';
-      return this.redirectToClient(res, signIn, { error, error_description: 'The sign-in at Microsoft Entra ID did not complete.' });
-    }
-    const code = typeof req.query.code === 'string' ? req.query.code : '';
-    let entraSignIn: EntraSignIn;
-    try {
-      entraSignIn = await this.entra.redeemCode({ code, codeVerifier: signIn.entraCodeVerifier });
-    } catch (error) {
-      console.error(`[auth] Entra ID did not accept the authorization code: ${firstLine(error)}`);
-      return this.redirectToClient(res, signIn, { error: 'server_error', error_description: 'Microsoft Entra ID did not accept the sign-in.' });
-    }
-    const ourCode = randomToken();
-    const expiresAt = this.now() + this.lifetimes.codeSeconds * 1000;
-    await this.codes.set(
-      hash(ourCode),
-      { clientId: signIn.clientId, redirectUri: signIn.redirectUri, codeChallenge: signIn.codeChallenge, scopes: signIn.scopes, resource: signIn.resource, expiresAt, signIn: entraSignIn },
-      this.lifetimes.codeSeconds,
-    );
-    this.redirectToClient(res, signIn, { code: ourCode });
+  completeSignIn(req: Request, res: Response): Promise<void> {
+    return this.callback.completeSignIn(req, res);
   }
 
-  // ------------------------------------------------------------ 3. the MCP client redeems our code
+  // 3.–5. our codes and tokens (tokens.ts)
 
-  /** The SDK checks the client's PKCE verifier against this before it calls exchangeAuthorizationCode. */
-  async challengeForAuthorizationCode(client: OAuthClientInformationFull, code: string): Promise<string> {
-    const grant = await this.codes.get(hash(code));
-    if (!grant || grant.clientId !== client.client_id) throw new InvalidGrantError('The authorization code is unknown or expired.');
-    return grant.codeChallenge;
+  challengeForAuthorizationCode(client: OAuthClientInformationFull, code: string): Promise<string> {
+    return this.tokens.challengeForAuthorizationCode(client, code);
   }
 
-  async exchangeAuthorizationCode(
-    client: OAuthClientInformationFull,
-    code: string,
-    _codeVerifier?: string,
-    redirectUri?: string,
-    resource?: URL,
-  ): Promise<OAuthTokens> {
-    const key = hash(code);
-    const grant = await this.codes.take(key);
-    if (!grant || grant.clientId !== client.client_id) throw new InvalidGrantError('The authorization code is unknown or expired.');
-    if (grant.sessionId) {
-      // A code used twice has leaked: revoke what its first use produced. https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
-      await this.endSession(grant.sessionId);
-      throw new InvalidGrantError('The authorization code was already used; the tokens issued for it are revoked. Sign in again.');
-    }
-    // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request.
-    if (redirectUri !== undefined && redirectUri !== grant.redirectUri) {
-      throw new InvalidGrantError('redirect_uri does not match the one in the authorization request.');
-    }
-    if (resource && resource.href !== grant.resource) throw new InvalidTargetError(`This server only issues tokens for ${grant.resource}.`);
-    if (!grant.signIn) throw new InvalidGrantError('The authorization code is unknown or expired.');
-
-    const sessionId = randomToken();
-    const session: Session = {
-      clientId: grant.clientId,
-      user: grant.signIn.user,
-      homeAccountId: grant.signIn.homeAccountId,
-      tokenCache: grant.signIn.tokenCache,
-      expiresAt: this.now() + this.lifetimes.sessionSeconds * 1000,
-    };
-    await this.sessions.set(sessionId, session, this.lifetimes.sessionSeconds);
-    // Keep a marker (without the Entra tokens) until the code would have expired, to recognise a second use.
-    await this.codes.set(key, { ...grant, signIn: undefined, sessionId }, this.secondsUntil(grant.expiresAt));
-    return this.issueTokens(sessionId, session, grant.scopes, grant.resource);
+  exchangeAuthorizationCode(client: OAuthClientInformationFull, code: string, codeVerifier?: string, redirectUri?: string, resource?: URL): Promise<OAuthTokens> {
+    return this.tokens.exchangeAuthorizationCode(client, code, codeVerifier, redirectUri, resource);
   }
 
-  // ------------------------------------------------------------ 4. every request to /mcp
-
-  /** Called by requireBearerAuth for every request. Must throw InvalidTokenError (401), never anything else. */
-  async verifyAccessToken(token: string): Promise<AuthInfo> {
-    const grant = await this.accessTokens.get(hash(token));
-    if (!grant) throw new InvalidTokenError('The access token is unknown or expired.');
-    const session = await this.sessions.get(grant.sessionId);
-    if (!session) throw new InvalidTokenError('The session behind this access token has ended. Sign in again.');
-    return {
-      token,
-      clientId: grant.clientId,
-      scopes: grant.scopes,
-      // Seconds, not milliseconds: requireBearerAuth compares it with Date.now() / 1000.
-      expiresAt: Math.floor(grant.expiresAt / 1000),
-      resource: new URL(grant.resource),
-      // Tools find the caller's session here, and only here.
-      extra: { sessionId: grant.sessionId },
-    };
+  verifyAccessToken(token: string): Promise<AuthInfo> {
+    return this.tokens.verifyAccessToken(token);
   }
 
-  // ------------------------------------------------------------ 5. refresh and revoke
-
-  async exchangeRefreshToken(client: OAuthClientInformationFull, refreshToken: string, scopes?: string[], resource?: URL): Promise<OAuthTokens> {
-    const key = hash(refreshToken);
-    const grant = await this.refreshTokens.take(key);
-    if (!grant) throw new InvalidGrantError('The refresh token is unknown or expired.');
-    if (grant.used || grant.clientId !== client.client_id) {
-      // A rotated token came back, or another client holds it: it leaked. End the session. OAuth 2.1 §4.3.1
-      await this.endSession(grant.sessionId);
-      throw new InvalidGrantError('The refresh token was already used or belongs to another client; the session is ended. Sign in again.');
-    }
-    await this.refreshTokens.set(key, { ...grant, used: true }, this.secondsUntil(grant.expiresAt));
-    const session = await this.sessions.get(grant.sessionId);
-    if (!session) throw new InvalidGrantError('The session has ended. Sign in again.');
-    if (resource && resource.href !== grant.resource) throw new InvalidTargetError(`This server only issues tokens for ${grant.resource}.`);
-    const narrowed = scopes?.length ? scopes : grant.scopes;
-    // A refresh may narrow the scopes, never widen them (RFC 6749 §6).
-    if (narrowed.some((scope) => !grant.scopes.includes(scope))) throw new InvalidScopeError('A refresh cannot add scopes.');
-    return this.issueTokens(grant.sessionId, session, narrowed, grant.resource);
+  exchangeRefreshToken(client: OAuthClientInformationFull, refreshToken: string, scopes?: string[], resource?: URL): Promise<OAuthTokens> {
+    return this.tokens.exchangeRefreshToken(client, refreshToken, scopes, resource);
   }
 
-  /** POST /revoke (RFC 7009). Revoking either token signs the session out: our tokens and the Entra tokens go. */
-  async revokeToken(client: OAuthClientInformationFull, request: OAuthTokenRevocationRequest): Promise<void> {
-    const key = hash(request.token);
-    const grant = (await this.accessTokens.get(key)) ?? (await this.refreshTokens.get(key));
-    // Unknown tokens are not an error (RFC 7009 §2.2); only the client a token was issued to may revoke it.
-    if (!grant || grant.clientId !== client.client_id) return;
-    await this.endSession(grant.sessionId);
+  revokeToken(client: OAuthClientInformationFull, request: OAuthTokenRevocationRequest): Promise<void> {
+    return this.tokens.revokeToken(client, request);
   }
 
-  // ------------------------------------------------------------ 6. tools: the caller's Entra token
+  // 6. tools: the caller's Entra token (graphTokens.ts)
 
-  /**
-   * A Microsoft Graph token for the user behind an MCP request, from that request's session.
-   * Renewed silently by MSAL when it has expired; throws SignInRequiredError when only the user can help.
-   */
-  async graphTokenFor(authInfo: AuthInfo): Promise<string> {
-    const sessionId = authInfo.extra?.sessionId;
-    if (typeof sessionId !== 'string') throw new SignInRequiredError('This request carries no session. Sign in again.');
-    const inFlight = this.renewing.get(sessionId);
-    if (inFlight) return inFlight;
-    const pending = this.renewGraphToken(sessionId)
-      .catch((error: unknown) => {
-        // MSAL says "network_error: Network request failed: fetch failed"; the person needs the cause in words.
-        if (error instanceof AuthError || isUnreachable(error)) throw new Error(describeEntraError(error, this.config), { cause: error });
-        throw error;
-      })
-      .finally(() => this.renewing.delete(sessionId));
-    this.renewing.set(sessionId, pending);
-    return pending;
+  graphTokenFor(authInfo: AuthInfo): Promise<string> {
+    return this.graph.graphTokenFor(authInfo);
   }
-
-  private async renewGraphToken(sessionId: string): Promise<string> {
-    const session = await this.sessions.get(sessionId);
-    if (!session) throw new SignInRequiredError('Your session has ended. Sign in again.');
-    try {
-      const { accessToken, tokenCache } = await this.entra.graphToken(session);
-      // MSAL renewed the tokens: keep the new cache, or the next renewal uses a spent refresh token.
-      if (tokenCache !== session.tokenCache) {
-        await this.sessions.set(sessionId, { ...session, tokenCache }, this.secondsUntil(session.expiresAt));
-      }
-      return accessToken;
-    } catch (error) {
-      // Entra ID has ended the user's sign-in: end ours too, so the client's next request gets a 401 and signs in again.
-      if (error instanceof SignInRequiredError) await this.endSession(sessionId);
-      throw error;
-    }
-  }
-
-  // ------------------------------------------------------------ helpers
-
-  /** New opaque tokens for a session: random, short-lived, stored only as hashes. */
-  private async issueTokens(sessionId: string, session: Session, scopes: string[], resource: string): Promise<OAuthTokens> {
-    const accessToken = randomToken();
-    const refreshToken = randomToken();
-    const accessExpiresAt = Math.min(this.now() + this.lifetimes.accessTokenSeconds * 1000, session.expiresAt);
-    const grant = { sessionId, clientId: session.clientId, scopes, resource };
-    await this.accessTokens.set(hash(accessToken), { ...grant, expiresAt: accessExpiresAt }, this.secondsUntil(accessExpiresAt));
-    await this.refreshTokens.set(hash(refreshToken), { ...grant, expiresAt: session.expiresAt }, this.secondsUntil(session.expiresAt));
-    return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: this.secondsUntil(accessExpiresAt),
-      refresh_token: refreshToken,
-      scope: scopes.join(' '),
-    };
-  }
-
-  /** Ends a session: every token that names it stops working, and its Entra tokens are gone. */
-  private async endSession(sessionId: string): Promise<void> {
-    await this.sessions.delete(sessionId);
-  }
-
-  /** The scopes to grant: those asked for (all of ours when none), refusing any we do not offer. */
-  private grantableScopes(requested: string[] = []): string[] {
-    // offline_access is implied: we always issue refresh tokens.
-    const asked = requested.filter((scope) => scope && scope !== 'offline_access');
-    if (asked.length === 0) return Object.keys(SCOPES);
-    const unknown = asked.filter((scope) => !(scope in SCOPES));
-    if (unknown.length > 0) throw new InvalidScopeError(`Unknown scope ${unknown.join(' ')}; this server offers ${Object.keys(SCOPES).join(' ')}.`);
-    return [...new Set(asked)];
-  }
-
-  /** RFC 8707: tokens from here are for this MCP endpoint only. */
-  private checkResource(resource: URL | undefined): string {
-    const ours = this.config.mcpUrl.href;
-    if (resource && resource.href !== ours) throw new InvalidTargetError(`This server only issues tokens for ${ours}, not ${resource.href}.`);
-    return ours;
-  }
-
-  /** Sends the browser to the client's redirect URI, which always comes from our own records, never from the request. */
-  private redirectToClient(res: Response, to: { redirectUri: string; state?: string }, params: Record<string, string>): void {
-    const url = new URL(to.redirectUri);
-    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-    if (to.state !== undefined) url.searchParams.set('state', to.state);
-    res.set('Cache-Control', 'no-store').redirect(302, url.href);
-  }
-
-  /**
-   * The cookie that ties a flow to one browser. `__Host-` cookies must be Secure, which needs https;
-   * on http://localhost the cookie is plain (still HttpOnly and SameSite=Lax).
-   */
-  private get cookie() {
-    const secure = this.config.baseUrl.protocol === 'https:';
-    return { name: secure ? '__Host-mcp_auth' : 'mcp_auth', attributes: `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}` };
-  }
-
-  /** Gives the browser its flow cookie (keeping the one it has) and returns the value's hash. */
-  private bindBrowser(req: Request, res: Response): string {
-    const { name, attributes } = this.cookie;
-    const current = readCookie(req, name);
-    const value = current && /^[\w-]{43}$/.test(current) ? current : randomToken();
-    res.append('Set-Cookie', `${name}=${value}; ${attributes}; Max-Age=${this.lifetimes.consentSeconds}`);
-    return hash(value);
-  }
-
-  private isSameBrowser(req: Request, expected: string): boolean {
-    const value = readCookie(req, this.cookie.name);
-    return value !== undefined && hash(value) === expected;
-  }
-
-  private secondsUntil(epochMs: number): number {
-    return Math.ceil((epochMs - this.now()) / 1000);
-  }
-}
-
-/** 256 random bits, URL-safe: unguessable codes, tokens, states and request IDs. */
-function randomToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-/** Codes and tokens are stored by hash, so a dump of the store holds nothing usable. */
-function hash(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}
-
-function readCookie(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-function firstLine(error: unknown): string {
-  return String(error instanceof Error ? error.message : error).split('\n')[0]!;
 }

@@ -34,7 +34,11 @@ import {
 const LESSON = 3;
 const FILES = {
   app: shortPath(path.join(lessonDir(LESSON), 'app.ts')),
-  provider: shortPath(path.join(lessonDir(LESSON), 'provider.ts')),
+  consent: shortPath(path.join(lessonDir(LESSON), 'consent.ts')),
+  callback: shortPath(path.join(lessonDir(LESSON), 'callback.ts')),
+  tokens: shortPath(path.join(lessonDir(LESSON), 'tokens.ts')),
+  graphTokens: shortPath(path.join(lessonDir(LESSON), 'graphTokens.ts')),
+  clients: shortPath(path.join(lessonDir(LESSON), 'clients.ts')),
   entra: shortPath(path.join(lessonDir(LESSON), 'entra.ts')),
   tools: shortPath(path.join(lessonDir(LESSON), 'tools.ts')),
   sessions: shortPath(path.join(lessonDir(LESSON), 'sessions.ts')),
@@ -164,7 +168,7 @@ async function approveAndSignIn(browser: Browser, authorizationUrl: URL, user: s
   if (!form) {
     throw new Error(
       `GET /authorize should show a consent page with two buttons (name="decision", value="approve" and value="deny"); it gave ${describeStop(consent)}. ` +
-        `See ${at('TODO 3.3', 'provider')}.`,
+        `See ${at('TODO 3.3', 'consent')}.`,
     );
   }
   const sent = browser.requests.length;
@@ -173,7 +177,7 @@ async function approveAndSignIn(browser: Browser, authorizationUrl: URL, user: s
   if (!signInForm) {
     throw new Error(
       `Approving on the consent page (the browser sent Origin: ${browser.requests[sent]?.headers.origin} and the flow cookie) should send the browser to Entra ID's sign-in page; ` +
-        `it gave ${describeStop(entraPage)}. See checkOrigin (${at('TODO 3.1', 'app')}), decideConsent (${at('TODO 3.4', 'provider')}) and signInUrl (${at('TODO 3.4', 'entra')}).`,
+        `it gave ${describeStop(entraPage)}. See checkOrigin (${at('TODO 3.1', 'app')}), decideConsent (${at('TODO 3.4', 'consent')}) and signInUrl (${at('TODO 3.4', 'entra')}).`,
     );
   }
   return pickUser(browser, signInForm, user, stopAt);
@@ -196,17 +200,17 @@ async function signInWithSdkClient(h: Running, user: string, oauth = new TestOAu
   if (back.kind !== 'redirect' || !code) {
     throw new Error(
       `After the sign-in at Entra ID, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. ` +
-        `See ${at('TODO 3.5', 'provider')} (completeSignIn) and redeemCode (${at('TODO 3.5', 'entra')}).`,
+        `See ${at('TODO 3.5', 'callback')} (completeSignIn) and redeemCode (${at('TODO 3.5', 'entra')}).`,
     );
   }
   expect(
     back.location.searchParams.get('state'),
-    `The client's own state must come back unchanged with the code, so it can tell its flow from a forged one. See ${at('TODO 3.5', 'provider')}.`,
+    `The client's own state must come back unchanged with the code, so it can tell its flow from a forged one. See ${at('TODO 3.5', 'callback')}.`,
   ).toBe(oauth.lastState);
   try {
     await transport.finishAuth(code);
   } catch (error) {
-    throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'provider')}.`);
+    throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}.`);
   }
   const mcp = new Client({ name: 'lesson-3-tests', version: '1.0.0' });
   try {
@@ -214,7 +218,7 @@ async function signInWithSdkClient(h: Running, user: string, oauth = new TestOAu
   } catch (error) {
     throw new Error(
       `With the access token from /token the client should get in, but connecting failed: ${firstLine(error)}. ` +
-        `verifyAccessToken must accept the tokens you issue (${at('TODO 3.7', 'provider')}).`,
+        `verifyAccessToken must accept the tokens you issue (${at('TODO 3.7', 'tokens')}).`,
     );
   }
   mcpClients.push(mcp);
@@ -232,7 +236,7 @@ async function profileOf(mcp: Client, args: Record<string, unknown> = {}): Promi
   const text = resultText(result);
   if (result.isError) {
     throw new Error(
-      `${TOOL} answered with an error: ${said(text)}. It needs a Graph token from the caller's session (${at('TODO 3.9', 'provider')}, ` +
+      `${TOOL} answered with an error: ${said(text)}. It needs a Graph token from the caller's session (${at('TODO 3.9', 'graphTokens')}, ` +
         `graphToken in ${FILES.entra}) and a call to Graph /me (${at('TODO 3.10', 'tools')}).`,
     );
   }
@@ -281,7 +285,7 @@ function expectOnlyRegisteredRedirects(h: Running, registered: string[], context
   expect(
     elsewhere,
     `${context}: the server may only redirect to its own pages, to Entra ID's sign-in page, or to a redirect URI the client registered; ` +
-      `it also redirected to ${elsewhere.join(', ')}. Take the redirect URI from your own records, never from the request (${FILES.provider}).`,
+      `it also redirected to ${elsewhere.join(', ')}. Take the redirect URI from your own records, never from the request (redirectToClient in ${FILES.consent} and ${FILES.callback}).`,
   ).toEqual([]);
 }
 
@@ -289,7 +293,7 @@ function expectOnlyRegisteredRedirects(h: Running, registered: string[], context
 function expectChallenge(response: Response, h: Running, what: string, fix = `Protect /mcp with requireBearerAuth (${at('TODO 3.2', 'app')}).`): void {
   const header = response.headers.get('www-authenticate') ?? '';
   const prm = new URL('/.well-known/oauth-protected-resource/mcp', h.base).href;
-  expect(response.status, `${what} should get 401; it got ${response.status}.${response.status === 500 ? ` A 500 means verifyAccessToken threw something other than InvalidTokenError (${at('TODO 3.7', 'provider')}).` : ` ${fix}`}`).toBe(401);
+  expect(response.status, `${what} should get 401; it got ${response.status}.${response.status === 500 ? ` A 500 means verifyAccessToken threw something other than InvalidTokenError (${at('TODO 3.7', 'tokens')}).` : ` ${fix}`}`).toBe(401);
   expect(header, `${what}: the 401 needs a WWW-Authenticate header starting with "Bearer"; it was "${header}". See ${at('TODO 3.2', 'app')}.`).toMatch(/^Bearer /);
   expect(header, `${what}: WWW-Authenticate should say error="invalid_token"; it was "${header}".`).toContain('error="invalid_token"');
   expect(
@@ -324,9 +328,9 @@ describe('lesson 3: /mcp is locked, and says where the key is', () => {
     expectChallenge(await postMcp(h), h, 'A request without an Authorization header');
     expectChallenge(await postMcp(h, { authorization: 'Basic YWRhOnNlY3JldA==' }), h, 'A request with "Authorization: Basic …"');
     expectChallenge(await postMcp(h, { authorization: 'Bearer' }), h, 'A request with "Authorization: Bearer" and no token');
-    expectChallenge(await postMcp(h, bearer('not-a-token-this-server-issued')), h, 'A request with a token this server never issued', `verifyAccessToken must refuse a token it has no record of (${at('TODO 3.7', 'provider')}).`);
+    expectChallenge(await postMcp(h, bearer('not-a-token-this-server-issued')), h, 'A request with a token this server never issued', `verifyAccessToken must refuse a token it has no record of (${at('TODO 3.7', 'tokens')}).`);
     const entraToken = await emulator.issueAccessToken({ client: APPS.webApp.clientId, user: 'ada', scope: 'User.Read' });
-    expectChallenge(await postMcp(h, bearer(entraToken)), h, 'A request with an Entra ID token (we only accept our own)', `verifyAccessToken accepts only tokens this server issued, looked up by hash (${at('TODO 3.7', 'provider')}).`);
+    expectChallenge(await postMcp(h, bearer(entraToken)), h, 'A request with an Entra ID token (we only accept our own)', `verifyAccessToken accepts only tokens this server issued, looked up by hash (${at('TODO 3.7', 'tokens')}).`);
     for (const method of ['GET', 'DELETE']) {
       const response = await fetch(h.mcpUrl, { method, headers: { accept: 'application/json, text/event-stream' } });
       expectChallenge(response, h, `${method} /mcp without a token`, `Every method of /mcp needs a token, not only POST: mount requireBearerAuth with app.use('/mcp', …) before the routes (${at('TODO 3.2', 'app')}).`);
@@ -387,19 +391,19 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     const stopAt = isAt(oauth.redirectUrl);
     const consent = await browser.open(authorizationUrl, { stopAt });
     const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-    expect(form, `GET /authorize should show a consent page with Approve and Deny buttons; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    expect(form, `GET /authorize should show a consent page with Approve and Deny buttons; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
     const page = (consent as Extract<Stop, { kind: 'page' }>).page;
     const text = pageText(page);
-    expect(page.html, `The consent page should name the client as it registered, HTML-escaped ("Workshop &lt;Test&gt; Client"); its text was: ${said(text)}. See ${at('TODO 3.3', 'provider')}.`).toContain('Workshop &lt;Test&gt; Client');
+    expect(page.html, `The consent page should name the client as it registered, HTML-escaped ("Workshop &lt;Test&gt; Client"); its text was: ${said(text)}. See ${at('TODO 3.3', 'consent')}.`).toContain('Workshop &lt;Test&gt; Client');
     expect(page.html, 'The client name must be escaped: a name is chosen by whoever registers, and must never become markup on your page.').not.toContain('<Test>');
-    expect(page.html, `The consent page should show where the code will go: ${CLIENT_REDIRECT_URI}. See ${at('TODO 3.3', 'provider')}.`).toContain(CLIENT_REDIRECT_URI);
-    expect(page.html, `The consent page should show the scope the client asks for (${SCOPE}). See ${at('TODO 3.3', 'provider')}.`).toContain(SCOPE);
+    expect(page.html, `The consent page should show where the code will go: ${CLIENT_REDIRECT_URI}. See ${at('TODO 3.3', 'consent')}.`).toContain(CLIENT_REDIRECT_URI);
+    expect(page.html, `The consent page should show the scope the client asks for (${SCOPE}). See ${at('TODO 3.3', 'consent')}.`).toContain(SCOPE);
     const framing = `${page.headers.get('x-frame-options') ?? ''} ${page.headers.get('content-security-policy') ?? ''}`;
-    expect(framing, `The consent page must not be frameable (X-Frame-Options: DENY or CSP frame-ancestors 'none'), or a clickjacking page could get the click. Use sendPage (${at('TODO 3.3', 'provider')}).`).toMatch(/DENY|frame-ancestors 'none'/i);
+    expect(framing, `The consent page must not be frameable (X-Frame-Options: DENY or CSP frame-ancestors 'none'), or a clickjacking page could get the click. Use sendPage (${at('TODO 3.3', 'consent')}).`).toMatch(/DENY|frame-ancestors 'none'/i);
 
     const entraPage = await browser.submit(form!.form, form!.approve, {}, { stopAt });
     const signInForm = entraPage.kind === 'page' ? entraSignInForm(entraPage.page) : undefined;
-    expect(signInForm, `Approve should lead to Entra ID's sign-in page; it gave ${describeStop(entraPage)}. See ${at('TODO 3.4', 'provider')}.`).toBeDefined();
+    expect(signInForm, `Approve should lead to Entra ID's sign-in page; it gave ${describeStop(entraPage)}. See ${at('TODO 3.4', 'consent')}.`).toBeDefined();
     const authorize = new URL((entraPage as Extract<Stop, { kind: 'page' }>).page.url);
     expect(authorize.searchParams.get('client_id'), `The sign-in request to Entra ID should use the web app's client ID (config.entra.webClientId). See signInUrl (${at('TODO 3.4', 'entra')}).`).toBe(APPS.webApp.clientId);
     expect(authorize.searchParams.get('code_challenge_method'), `Our own request to Entra ID needs PKCE (S256). See ${at('TODO 3.4', 'entra')}.`).toBe('S256');
@@ -409,25 +413,25 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     const seen = recordEvents();
     const back = await pickUser(browser, signInForm!, 'ada', stopAt);
     const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
-    expect(code, `After the sign-in, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'provider')}.`).toBeTruthy();
-    expect((back as Extract<Stop, { kind: 'redirect' }>).location.searchParams.get('state'), `The client's state must come back unchanged. See ${at('TODO 3.5', 'provider')}.`).toBe(oauth.lastState);
+    expect(code, `After the sign-in, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'callback')}.`).toBeTruthy();
+    expect((back as Extract<Stop, { kind: 'redirect' }>).location.searchParams.get('state'), `The client's state must come back unchanged. See ${at('TODO 3.5', 'callback')}.`).toBe(oauth.lastState);
     const redemption = seen.find((event) => event.code === 'token-issued' && event.grant === 'authorization_code');
     expect(redemption?.clientId, `The server should redeem Entra's code itself, as the confidential web app, with MSAL's acquireTokenByCode (${at('TODO 3.5', 'entra')}).`).toBe(APPS.webApp.clientId);
 
     try {
       await transport.finishAuth(code!);
     } catch (error) {
-      throw new Error(`The SDK client could not redeem the code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'provider')}.`);
+      throw new Error(`The SDK client could not redeem the code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}.`);
     }
     const tokens = oauth.tokens()!;
     expect(tokens.access_token.split('.').length, 'The access token the MCP client holds should be our own opaque string, not a JWT from Entra ID: Entra tokens stay on the server.').not.toBe(3);
-    expect(tokens.refresh_token, `The token response should include a refresh_token. See ${at('TODO 3.6', 'provider')}.`).toBeTruthy();
+    expect(tokens.refresh_token, `The token response should include a refresh_token. See ${at('TODO 3.6', 'tokens')}.`).toBeTruthy();
 
     const mcp = new Client({ name: 'lesson-3-tests', version: '1.0.0' });
     try {
       await mcp.connect(new StreamableHTTPClientTransport(h.mcpUrl, { authProvider: oauth }));
     } catch (error) {
-      throw new Error(`With its access token the client should get in; connecting failed: ${firstLine(error)}. See ${at('TODO 3.7', 'provider')}.`);
+      throw new Error(`With its access token the client should get in; connecting failed: ${firstLine(error)}. See ${at('TODO 3.7', 'tokens')}.`);
     }
     mcpClients.push(mcp);
     const profile = await profileOf(mcp);
@@ -445,7 +449,7 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     const ada = await signInWithSdkClient(h, 'ada', new TestOAuthClient('Ada\'s client'));
     const grace = await signInWithSdkClient(h, 'grace', new TestOAuthClient('Grace\'s client', 'http://localhost:8977/callback'));
     const seen = [await profileOf(grace.mcp), await profileOf(ada.mcp), await profileOf(grace.mcp), await profileOf(ada.mcp)];
-    expect(seen.map((p) => p.displayName), `Each client should see its own user's profile, in any order. The tool must find the caller through extra.authInfo (${at('TODO 3.10', 'tools')}) and the session's own Entra tokens (${at('TODO 3.9', 'provider')}).`).toEqual(['Grace Hopper', 'Ada Lovelace', 'Grace Hopper', 'Ada Lovelace']);
+    expect(seen.map((p) => p.displayName), `Each client should see its own user's profile, in any order. The tool must find the caller through extra.authInfo (${at('TODO 3.10', 'tools')}) and the session's own Entra tokens (${at('TODO 3.9', 'graphTokens')}).`).toEqual(['Grace Hopper', 'Ada Lovelace', 'Grace Hopper', 'Ada Lovelace']);
     const smuggled = await profileOf(ada.mcp, { userId: findUser('grace')!.oid, userPrincipalName: 'grace@contoso.test' });
     expect(smuggled.displayName, `Arguments in the request body must never choose whose data is read: Ada's client asked for Grace and got ${String(smuggled.displayName)}. See ${at('TODO 3.10', 'tools')}.`).toBe('Ada Lovelace');
   });
@@ -511,14 +515,14 @@ describe('lesson 3: Entra ID out of reach', () => {
     expect(
       text,
       `The error should name the cause, that Entra ID could not be reached; it said: ${said(text)}. Let errors other than SignInRequiredError through in ${at('TODO 3.10', 'tools')} ` +
-        `(graphTokenFor in ${FILES.provider} words them), and rethrow MSAL's errors in graphToken (${at('TODO 3.9', 'entra')}).`,
+        `(graphTokenFor in ${FILES.graphTokens} words them), and rethrow MSAL's errors in graphToken (${at('TODO 3.9', 'entra')}).`,
     ).toMatch(/could not reach Entra ID/i);
     expect(text, `A tool error is for a person, not MSAL's raw "network_error: Network request failed"; it said: ${said(text)}.`).not.toMatch(/network_error|additionalErrorInfo/);
     expect(text, `A network failure is not a reason to sign in again; it said: ${said(text)}. Only InteractionRequiredAuthError and invalid_grant become SignInRequiredError (${at('TODO 3.9', 'entra')}).`).not.toMatch(/sign in again/i);
     expect(text, 'A tool error must never show a token.').not.toContain(oauth.tokens()!.access_token);
 
     network.resetHandlers();
-    expect((await profileOf(mcp)).displayName, `Once Entra ID answers again, the same session should work: a network failure must not end it (${at('TODO 3.9', 'provider')}).`).toBe('Ada Lovelace');
+    expect((await profileOf(mcp)).displayName, `Once Entra ID answers again, the same session should work: a network failure must not end it (${at('TODO 3.9', 'graphTokens')}).`).toBe('Ada Lovelace');
   });
 });
 
@@ -535,11 +539,11 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     const tampered = new URL(genuine);
     tampered.searchParams.set('state', `${genuine.searchParams.get('state')}x`);
     const forged = await browser.open(tampered, { stopAt: isAt(oauth.redirectUrl) });
-    expect(forged.kind, `/auth/callback with a state this server never issued must show an error page, not redirect anywhere; it gave ${describeStop(forged)}. See ${at('TODO 3.5', 'provider')}.`).toBe('page');
-    expect((forged as Extract<Stop, { kind: 'page' }>).page.status, `A tampered state should get a 4xx error page. See ${at('TODO 3.5', 'provider')}.`).toBeGreaterThanOrEqual(400);
+    expect(forged.kind, `/auth/callback with a state this server never issued must show an error page, not redirect anywhere; it gave ${describeStop(forged)}. See ${at('TODO 3.5', 'callback')}.`).toBe('page');
+    expect((forged as Extract<Stop, { kind: 'page' }>).page.status, `A tampered state should get a 4xx error page. See ${at('TODO 3.5', 'callback')}.`).toBeGreaterThanOrEqual(400);
 
     const elsewhere = await new Browser().open(genuine, { stopAt: isAt(oauth.redirectUrl) });
-    expect(elsewhere.kind === 'page' && elsewhere.page.status >= 400, `The genuine callback URL opened in another browser (without the flow's cookie) must be refused with an error page (login CSRF); it gave ${describeStop(elsewhere)}. See ${at('TODO 3.5', 'provider')}.`).toBe(true);
+    expect(elsewhere.kind === 'page' && elsewhere.page.status >= 400, `The genuine callback URL opened in another browser (without the flow's cookie) must be refused with an error page (login CSRF); it gave ${describeStop(elsewhere)}. See ${at('TODO 3.5', 'callback')}.`).toBe(true);
     expect(h.locations.some((location) => new URL(location).searchParams.has('code')), 'No authorization code may reach the client from a refused callback.').toBe(false);
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'A tampered callback');
   });
@@ -554,10 +558,10 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
       redirect_uri: oauth.redirectUrl,
       client_id: oauth.clientId!,
     });
-    expect(replay.status, `Redeeming the same code twice must fail with 400; it got ${replay.status} ${JSON.stringify(replay.body)}. Codes are single-use (${at('TODO 3.6', 'provider')}).`).toBe(400);
-    expect(replay.body.error, `A reused code should give error "invalid_grant". See ${at('TODO 3.6', 'provider')}.`).toBe('invalid_grant');
+    expect(replay.status, `Redeeming the same code twice must fail with 400; it got ${replay.status} ${JSON.stringify(replay.body)}. Codes are single-use (${at('TODO 3.6', 'tokens')}).`).toBe(400);
+    expect(replay.body.error, `A reused code should give error "invalid_grant". See ${at('TODO 3.6', 'tokens')}.`).toBe('invalid_grant');
     const after = await postMcp(h, bearer(oauth.tokens()!.access_token));
-    expect(after.status, `A code used twice has leaked: the tokens issued for its first use should be revoked (RFC 6749 §4.1.2), so the old access token gets 401; it got ${after.status}. See ${at('TODO 3.6', 'provider')}.`).toBe(401);
+    expect(after.status, `A code used twice has leaked: the tokens issued for its first use should be revoked (RFC 6749 §4.1.2), so the old access token gets 401; it got ${after.status}. See ${at('TODO 3.6', 'tokens')}.`).toBe(401);
   });
 
   it('a wrong PKCE verifier or a different redirect_uri at /token is refused', async () => {
@@ -565,15 +569,15 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     const { oauth, authorizationUrl } = await startAuthorization(h);
     const back = await approveAndSignIn(new Browser(), authorizationUrl, 'ada', isAt(oauth.redirectUrl));
     const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
-    expect(code, `The flow should end at the client's redirect URI with a code; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'provider')}.`).toBeTruthy();
+    expect(code, `The flow should end at the client's redirect URI with a code; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'callback')}.`).toBeTruthy();
     const form = { grant_type: 'authorization_code', code: code!, redirect_uri: oauth.redirectUrl, client_id: oauth.clientId! };
 
     const wrongVerifier = await postForm(h, '/token', { ...form, code_verifier: 'a'.repeat(43) });
-    expect(wrongVerifier.status, `A token request with the wrong PKCE verifier must fail with 400 invalid_grant; it got ${wrongVerifier.status} ${JSON.stringify(wrongVerifier.body)}. challengeForAuthorizationCode must return the challenge the client sent to /authorize (${at('TODO 3.6', 'provider')}).`).toBe(400);
+    expect(wrongVerifier.status, `A token request with the wrong PKCE verifier must fail with 400 invalid_grant; it got ${wrongVerifier.status} ${JSON.stringify(wrongVerifier.body)}. challengeForAuthorizationCode must return the challenge the client sent to /authorize (${at('TODO 3.6', 'tokens')}).`).toBe(400);
     expect(wrongVerifier.body.access_token, 'No tokens for a wrong verifier.').toBeUndefined();
 
     const otherRedirect = await postForm(h, '/token', { ...form, code_verifier: oauth.codeVerifier(), redirect_uri: 'http://localhost:8976/elsewhere' });
-    expect(otherRedirect.status, `A token request whose redirect_uri differs from the one at /authorize must fail with 400 invalid_grant (RFC 6749 §4.1.3); it got ${otherRedirect.status} ${JSON.stringify(otherRedirect.body)}. See ${at('TODO 3.6', 'provider')}.`).toBe(400);
+    expect(otherRedirect.status, `A token request whose redirect_uri differs from the one at /authorize must fail with 400 invalid_grant (RFC 6749 §4.1.3); it got ${otherRedirect.status} ${JSON.stringify(otherRedirect.body)}. See ${at('TODO 3.6', 'tokens')}.`).toBe(400);
     expect(otherRedirect.body.access_token, 'No tokens for a different redirect_uri.').toBeUndefined();
   });
 
@@ -599,13 +603,13 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     const stopAt = isAt(oauth.redirectUrl);
     const consent = await browser.open(authorizationUrl, { stopAt });
     const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
     const seen = recordEvents();
     const denied = await browser.submit(form!.form, form!.deny, {}, { stopAt });
-    expect(denied.kind === 'redirect' && stopAt(denied.location), `Deny should redirect to the client's registered redirect URI ${oauth.redirectUrl}; it gave ${describeStop(denied)}. See ${at('TODO 3.4', 'provider')}.`).toBe(true);
+    expect(denied.kind === 'redirect' && stopAt(denied.location), `Deny should redirect to the client's registered redirect URI ${oauth.redirectUrl}; it gave ${describeStop(denied)}. See ${at('TODO 3.4', 'consent')}.`).toBe(true);
     const params = (denied as Extract<Stop, { kind: 'redirect' }>).location.searchParams;
-    expect(params.get('error'), `Deny should send error=access_denied. See ${at('TODO 3.4', 'provider')}.`).toBe('access_denied');
-    expect(params.get('state'), `Deny should return the client's state, so it can match the answer to its request. See ${at('TODO 3.4', 'provider')}.`).toBe(oauth.lastState);
+    expect(params.get('error'), `Deny should send error=access_denied. See ${at('TODO 3.4', 'consent')}.`).toBe('access_denied');
+    expect(params.get('state'), `Deny should return the client's state, so it can match the answer to its request. See ${at('TODO 3.4', 'consent')}.`).toBe(oauth.lastState);
     expect(params.has('code'), 'Deny must not give the client a code.').toBe(false);
     expect(seen.filter((event) => event.code === 'signed-in' || event.code === 'token-issued'), 'After Deny, nobody should sign in at Entra ID and no token should be issued.').toEqual([]);
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Deny');
@@ -616,14 +620,14 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     const { oauth, authorizationUrl } = await startAuthorization(h);
     const consent = await new Browser().open(authorizationUrl, { stopAt: isAt(oauth.redirectUrl) });
     const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
 
     // An attacker's page posts the same form from the victim's browser, which never saw this consent page.
     const forged = await new Browser().submit(form!.form, form!.approve, {}, { stopAt: () => true });
-    expect(forged.kind === 'page' && forged.page.status >= 400, `Approving from a browser that was not shown the consent page must be refused with an error page; it gave ${describeStop(forged)}. Tie the request to the browser with a cookie and check it (${at('TODO 3.3', 'provider')} and ${at('TODO 3.4', 'provider')}).`).toBe(true);
+    expect(forged.kind === 'page' && forged.page.status >= 400, `Approving from a browser that was not shown the consent page must be refused with an error page; it gave ${describeStop(forged)}. Tie the request to the browser with a cookie and check it (${at('TODO 3.3', 'consent')} and ${at('TODO 3.4', 'consent')}).`).toBe(true);
 
     const unknown = await new Browser().submit(form!.form, form!.approve, { request: 'no-such-request' }, { stopAt: () => true });
-    expect(unknown.kind === 'page' && unknown.page.status >= 400, `An answer for an unknown consent request must get an error page; it gave ${describeStop(unknown)}. See ${at('TODO 3.4', 'provider')}.`).toBe(true);
+    expect(unknown.kind === 'page' && unknown.page.status >= 400, `An answer for an unknown consent request must get an error page; it gave ${describeStop(unknown)}. See ${at('TODO 3.4', 'consent')}.`).toBe(true);
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'A forged consent');
   });
 });
@@ -642,7 +646,7 @@ describe('lesson 3: requests and answers that count once, and only for this serv
       const stop = await new Browser().open(url, { stopAt: isAt(oauth.redirectUrl) });
       expect(
         stop.kind === 'redirect' && stop.location.searchParams.get('error') === error,
-        `GET /authorize with ${param}=${value} should be refused at once, with a redirect to the client's redirect URI carrying error=${error} (${why}); it gave ${describeStop(stop)}. See ${at('TODO 3.3', 'provider')}.`,
+        `GET /authorize with ${param}=${value} should be refused at once, with a redirect to the client's redirect URI carrying error=${error} (${why}); it gave ${describeStop(stop)}. See ${at('TODO 3.3', 'consent')}.`,
       ).toBe(true);
     }
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Refused authorization requests');
@@ -656,13 +660,13 @@ describe('lesson 3: requests and answers that count once, and only for this serv
     const atClient = isAt(oauth.redirectUrl);
     const consent = await browser.open(authorizationUrl, { stopAt: atClient });
     const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
     const approved = await browser.submit(form!.form, form!.approve, {}, { stopAt: (url) => atEntra(url) || atClient(url) });
-    expect(approved.kind === 'redirect' && atEntra(approved.location), `Approve should redirect to Entra ID's sign-in; it gave ${describeStop(approved)}. See ${at('TODO 3.4', 'provider')}.`).toBe(true);
+    expect(approved.kind === 'redirect' && atEntra(approved.location), `Approve should redirect to Entra ID's sign-in; it gave ${describeStop(approved)}. See ${at('TODO 3.4', 'consent')}.`).toBe(true);
     const twice = await browser.submit(form!.form, form!.approve, {}, { stopAt: () => true });
     expect(
       twice.kind === 'page' && twice.page.status >= 400,
-      `The same consent page, answered a second time, should get an error page: a consent answer counts once (take the pending consent, do not just read it). It gave ${describeStop(twice)}. See ${at('TODO 3.4', 'provider')}.`,
+      `The same consent page, answered a second time, should get an error page: a consent answer counts once (take the pending consent, do not just read it). It gave ${describeStop(twice)}. See ${at('TODO 3.4', 'consent')}.`,
     ).toBe(true);
 
     const atCallback = isAt(h.config.callbackUrl.href);
@@ -675,23 +679,23 @@ describe('lesson 3: requests and answers that count once, and only for this serv
     const delivered = await browser.open(response, { stopAt: atClient });
     expect(
       delivered.kind === 'redirect' && delivered.location.searchParams.has('code'),
-      `/auth/callback should send the browser to the client with a code; it gave ${describeStop(delivered)}. See ${at('TODO 3.5', 'provider')}.`,
+      `/auth/callback should send the browser to the client with a code; it gave ${describeStop(delivered)}. See ${at('TODO 3.5', 'callback')}.`,
     ).toBe(true);
     const replayed = await browser.open(response, { stopAt: () => true });
     expect(
       replayed.kind === 'page' && replayed.page.status >= 400,
-      `Entra ID's answer, opened a second time at /auth/callback, should get an error page and no redirect: a sign-in state counts once (take the pending sign-in). It gave ${describeStop(replayed)}. See ${at('TODO 3.5', 'provider')}.`,
+      `Entra ID's answer, opened a second time at /auth/callback, should get an error page and no redirect: a sign-in state counts once (take the pending sign-in). It gave ${describeStop(replayed)}. See ${at('TODO 3.5', 'callback')}.`,
     ).toBe(true);
   });
 
-  it('/register accepts only https or loopback http redirect URIs (given code: RegisteredClients in provider.ts)', async () => {
+  it('/register accepts only https or loopback http redirect URIs (given code: RegisteredClients in clients.ts)', async () => {
     const h = await start();
     for (const uri of ['http://attacker.example/callback', 'javascript:alert(1)', 'data:text/html,hello']) {
       const { status, body } = await registerClient(h, [uri]);
       expect(
         status,
         `Registering the redirect URI ${uri} should be refused (400 invalid_client_metadata); it got ${status} ${JSON.stringify(body)}. A code sent over plain http to another host can be read on the way. ` +
-          `Keep the check in RegisteredClients.registerClient (${FILES.provider}, given code; README: "The confused deputy, and consent").`,
+          `Keep the check in RegisteredClients.registerClient (${FILES.clients}, given code; README: "The confused deputy, and consent").`,
       ).toBe(400);
     }
     const fine = await registerClient(h, ['http://127.0.0.1:8976/callback', 'https://app.example/callback']);
@@ -707,7 +711,7 @@ describe('lesson 3: the consent form in a browser', () => {
     const stopAt = isAt(oauth.redirectUrl);
     const consent = await browser.open(authorizationUrl, { stopAt });
     const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
+    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
     const sent = browser.requests.length;
     const answer = await browser.submit(form!.form, form!.approve, {}, { stopAt });
     const post = browser.requests[sent]!;
@@ -723,7 +727,7 @@ describe('lesson 3: the consent form in a browser', () => {
     expect(
       signInForm,
       `Approving in a browser (which sent Origin: ${post.headers.origin}, Sec-Fetch-Site: ${post.headers['sec-fetch-site']} and the flow cookie) should lead to Entra ID's sign-in page; ` +
-        `it gave ${describeStop(answer)}. checkOrigin must let the server's own origin through (${at('TODO 3.1', 'app')}); see also ${at('TODO 3.4', 'provider')}.`,
+        `it gave ${describeStop(answer)}. checkOrigin must let the server's own origin through (${at('TODO 3.1', 'app')}); see also ${at('TODO 3.4', 'consent')}.`,
     ).toBeDefined();
     const toEntra = browser.requests.slice(sent).find((r) => r.url.href.startsWith(emulator.endpoints.authorize));
     expect(
@@ -741,16 +745,16 @@ describe('lesson 3: the consent form in a browser', () => {
     // does it with an opaque origin; and a page on another port of localhost is the same *site*, so
     // the SameSite=Lax flow cookie goes along and only the Origin check can stop it.
     const attempts = [
-      { from: 'https://attacker.example/win-a-prize', where: 'a page on https://attacker.example', fix: `Refuse foreign origins (${at('TODO 3.1', 'app')}) and check the flow cookie (${at('TODO 3.4', 'provider')}).` },
-      { from: null, where: 'a sandboxed frame (Origin: null)', fix: `Never allow "null" (${at('TODO 3.1', 'app')}), and check the flow cookie (${at('TODO 3.4', 'provider')}).` },
+      { from: 'https://attacker.example/win-a-prize', where: 'a page on https://attacker.example', fix: `Refuse foreign origins (${at('TODO 3.1', 'app')}) and check the flow cookie (${at('TODO 3.4', 'consent')}).` },
+      { from: null, where: 'a sandboxed frame (Origin: null)', fix: `Never allow "null" (${at('TODO 3.1', 'app')}), and check the flow cookie (${at('TODO 3.4', 'consent')}).` },
       { from: 'http://localhost:8080/', where: 'a page on http://localhost:8080, which is the same site, so the cookie went along', fix: `Only the Origin check can stop this one: refuse every origin you did not allow (${at('TODO 3.1', 'app')}).` },
     ];
     for (const { from, where, fix } of attempts) {
       // A fresh consent page each time: a refused answer may use up its request.
       const consent = await victim.open(authorizationUrl, { stopAt: isAt(oauth.redirectUrl) });
       const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-      expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'provider')}.`).toBeDefined();
-      expect(Object.keys(victim.cookies(h.base.hostname)), `The consent page should give the browser the flow cookie (bindBrowser). See ${at('TODO 3.3', 'provider')}.`).not.toEqual([]);
+      expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
+      expect(Object.keys(victim.cookies(h.base.hostname)), `The consent page should give the browser the flow cookie (cookie.bindBrowser). See ${at('TODO 3.3', 'consent')}.`).not.toEqual([]);
       const sent = victim.requests.length;
       const forged = await victim.submit(form!.form, form!.approve, {}, { from, stopAt: () => true });
       const post = victim.requests[sent]!;
@@ -770,19 +774,19 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const h = await start({ accessTokenSeconds: 60 });
     const { mcp, oauth } = await signInWithSdkClient(h, 'ada');
     const first = oauth.tokens()!;
-    expect(first.expires_in, `The token response should say when the access token expires (expires_in, in seconds). See ${at('TODO 3.6', 'provider')}.`).toBeGreaterThan(0);
+    expect(first.expires_in, `The token response should say when the access token expires (expires_in, in seconds). See ${at('TODO 3.6', 'tokens')}.`).toBeGreaterThan(0);
     h.advance(61);
-    expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'An access token past its lifetime', `Store access tokens for accessTokenSeconds only (issueTokens), and refuse what the store no longer has (verifyAccessToken, ${at('TODO 3.7', 'provider')}).`);
+    expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'An access token past its lifetime', `Store access tokens for accessTokenSeconds only (issueTokens), and refuse what the store no longer has (verifyAccessToken, ${at('TODO 3.7', 'tokens')}).`);
 
     // Any request will do: on the 401 the SDK client refreshes by itself and tries again.
     await mcp.ping().catch((error: unknown) => {
-      throw new Error(`After its access token expired, the SDK client should refresh it at /token and carry on; it failed: ${firstLine(error)}. See exchangeRefreshToken (${at('TODO 3.8', 'provider')}).`);
+      throw new Error(`After its access token expired, the SDK client should refresh it at /token and carry on; it failed: ${firstLine(error)}. See exchangeRefreshToken (${at('TODO 3.8', 'tokens')}).`);
     });
     const second = oauth.tokens()!;
-    expect(second.access_token, `The refresh should produce a new access token. See ${at('TODO 3.8', 'provider')}.`).not.toBe(first.access_token);
-    expect(second.refresh_token, `Refresh tokens should rotate: each refresh returns a new one (OAuth 2.1 §4.3.1). See ${at('TODO 3.8', 'provider')}.`).not.toBe(first.refresh_token);
+    expect(second.access_token, `The refresh should produce a new access token. See ${at('TODO 3.8', 'tokens')}.`).not.toBe(first.access_token);
+    expect(second.refresh_token, `Refresh tokens should rotate: each refresh returns a new one (OAuth 2.1 §4.3.1). See ${at('TODO 3.8', 'tokens')}.`).not.toBe(first.refresh_token);
     const old = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token!, client_id: oauth.clientId! });
-    expect(old.status, `The old refresh token, once used, must be refused (400 invalid_grant); it got ${old.status} ${JSON.stringify(old.body)}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
+    expect(old.status, `The old refresh token, once used, must be refused (400 invalid_grant); it got ${old.status} ${JSON.stringify(old.body)}. See ${at('TODO 3.8', 'tokens')}.`).toBe(400);
   });
 
   it('AuthInfo.expiresAt is in seconds: requireBearerAuth refuses a token whose expiresAt has passed', async () => {
@@ -794,15 +798,15 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const { oauth, transport, authorizationUrl } = await startAuthorization(h);
     const back = await approveAndSignIn(new Browser(), authorizationUrl, 'ada', isAt(oauth.redirectUrl));
     const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
-    expect(code, `The flow should end at the client's redirect URI with a code; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'provider')}.`).toBeTruthy();
+    expect(code, `The flow should end at the client's redirect URI with a code; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'callback')}.`).toBeTruthy();
     await transport.finishAuth(code!).catch((error: unknown) => {
-      throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'provider')}.`);
+      throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}.`);
     });
     const response = await postMcp(h, bearer(oauth.tokens()!.access_token));
     expect(
       response.status,
       `This access token's expiresAt lies an hour in the past, yet /mcp answered ${response.status}. requireBearerAuth refuses a token when expiresAt < Date.now() / 1000: ` +
-        `AuthInfo.expiresAt must be seconds since the epoch (Math.floor(ms / 1000)); in milliseconds every token looks valid to it for ever. See verifyAccessToken (${at('TODO 3.7', 'provider')}).`,
+        `AuthInfo.expiresAt must be seconds since the epoch (Math.floor(ms / 1000)); in milliseconds every token looks valid to it for ever. See verifyAccessToken (${at('TODO 3.7', 'tokens')}).`,
     ).toBe(401);
   });
 
@@ -815,31 +819,31 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     // Another client cannot sign Ada out, and cannot use her refresh token.
     const first = (await signInWithSdkClient(h, 'ada')).oauth.tokens()!;
     const foreignRevoke = await postForm(h, '/revoke', { token: first.refresh_token!, client_id: otherId });
-    expect(foreignRevoke.status, `POST /revoke of a token the caller does not own should still answer 200 (RFC 7009 §2.2); it got ${foreignRevoke.status}. See revokeToken (${at('TODO 3.8', 'provider')}).`).toBe(200);
+    expect(foreignRevoke.status, `POST /revoke of a token the caller does not own should still answer 200 (RFC 7009 §2.2); it got ${foreignRevoke.status}. See revokeToken (${at('TODO 3.8', 'tokens')}).`).toBe(200);
     const stillIn = await postMcp(h, bearer(first.access_token));
     expect(
       stillIn.status,
-      `Another client revoked Ada's refresh token at /revoke, and her session ended (her access token then got 401). /revoke may act only on tokens issued to the calling client; otherwise any registered client can sign anyone out. See revokeToken (${at('TODO 3.8', 'provider')}).`,
+      `Another client revoked Ada's refresh token at /revoke, and her session ended (her access token then got 401). /revoke may act only on tokens issued to the calling client; otherwise any registered client can sign anyone out. See revokeToken (${at('TODO 3.8', 'tokens')}).`,
     ).not.toBe(401);
     const stolen = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token!, client_id: otherId });
     expect(
       stolen.status,
-      `Another client presented Ada's refresh token at /token and got ${stolen.status} ${JSON.stringify(stolen.body)}. A refresh token works only for the client it was issued to: in any other hands it has leaked, so refuse it (400 invalid_grant) and end the session. See exchangeRefreshToken (${at('TODO 3.8', 'provider')}).`,
+      `Another client presented Ada's refresh token at /token and got ${stolen.status} ${JSON.stringify(stolen.body)}. A refresh token works only for the client it was issued to: in any other hands it has leaked, so refuse it (400 invalid_grant) and end the session. See exchangeRefreshToken (${at('TODO 3.8', 'tokens')}).`,
     ).toBe(400);
-    expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'Ada\'s access token, after another client presented her refresh token (a leak)', `End the session when a refresh token comes from another client (exchangeRefreshToken, ${at('TODO 3.8', 'provider')}).`);
+    expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'Ada\'s access token, after another client presented her refresh token (a leak)', `End the session when a refresh token comes from another client (exchangeRefreshToken, ${at('TODO 3.8', 'tokens')}).`);
 
     // A spent refresh token that comes back has leaked: the session it belongs to ends.
     const second = await signInWithSdkClient(h, 'ada');
     const spent = second.oauth.tokens()!.refresh_token!;
     const refreshed = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: spent, client_id: second.oauth.clientId! });
-    expect(refreshed.status, `A refresh with a fresh refresh token should succeed; it got ${refreshed.status} ${JSON.stringify(refreshed.body)}. See ${at('TODO 3.8', 'provider')}.`).toBe(200);
+    expect(refreshed.status, `A refresh with a fresh refresh token should succeed; it got ${refreshed.status} ${JSON.stringify(refreshed.body)}. See ${at('TODO 3.8', 'tokens')}.`).toBe(200);
     const replay = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: spent, client_id: second.oauth.clientId! });
-    expect(replay.status, `The spent refresh token must be refused (400 invalid_grant); it got ${replay.status}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
+    expect(replay.status, `The spent refresh token must be refused (400 invalid_grant); it got ${replay.status}. See ${at('TODO 3.8', 'tokens')}.`).toBe(400);
     expectChallenge(
       await postMcp(h, bearer(String(refreshed.body.access_token))),
       h,
       'The newest access token, after the refresh token it replaced came back (a leak)',
-      `A rotated refresh token that comes back has leaked (OAuth 2.1 §4.3.1): end the session, so the thief and the owner both have to sign in again (exchangeRefreshToken, ${at('TODO 3.8', 'provider')}).`,
+      `A rotated refresh token that comes back has leaked (OAuth 2.1 §4.3.1): end the session, so the thief and the owner both have to sign in again (exchangeRefreshToken, ${at('TODO 3.8', 'tokens')}).`,
     );
 
     // A refresh can narrow the scopes, never widen them.
@@ -847,7 +851,7 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const wider = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: third.tokens()!.refresh_token!, client_id: third.clientId!, scope: `${SCOPE} admin.write` });
     expect(
       wider.status,
-      `A refresh asking for "${SCOPE} admin.write", more than was granted (${SCOPE}), got ${wider.status} ${JSON.stringify(wider.body)}. A refresh may keep or narrow the scopes, never widen them (RFC 6749 §6): answer 400 invalid_scope. See exchangeRefreshToken (${at('TODO 3.8', 'provider')}).`,
+      `A refresh asking for "${SCOPE} admin.write", more than was granted (${SCOPE}), got ${wider.status} ${JSON.stringify(wider.body)}. A refresh may keep or narrow the scopes, never widen them (RFC 6749 §6): answer 400 invalid_scope. See exchangeRefreshToken (${at('TODO 3.8', 'tokens')}).`,
     ).toBe(400);
   });
 
@@ -856,9 +860,9 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const { oauth } = await signInWithSdkClient(h, 'ada');
     const tokens = oauth.tokens()!;
     h.advance(601);
-    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token whose session has expired', `verifyAccessToken must check that the token's session still exists (${at('TODO 3.7', 'provider')}).`);
+    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token whose session has expired', `verifyAccessToken must check that the token's session still exists (${at('TODO 3.7', 'tokens')}).`);
     const refresh = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: oauth.clientId! });
-    expect(refresh.status, `A refresh token whose session has expired must be refused (400 invalid_grant); it got ${refresh.status} ${JSON.stringify(refresh.body)}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
+    expect(refresh.status, `A refresh token whose session has expired must be refused (400 invalid_grant); it got ${refresh.status} ${JSON.stringify(refresh.body)}. See ${at('TODO 3.8', 'tokens')}.`).toBe(400);
   });
 
   it('revoking the refresh token (logout) ends the session: the access token gets 401 and cannot be refreshed', async () => {
@@ -866,10 +870,10 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const { oauth } = await signInWithSdkClient(h, 'ada');
     const tokens = oauth.tokens()!;
     const revoke = await postForm(h, '/revoke', { token: tokens.refresh_token!, token_type_hint: 'refresh_token', client_id: oauth.clientId! });
-    expect(revoke.status, `POST /revoke should answer 200 (RFC 7009); it got ${revoke.status} ${JSON.stringify(revoke.body)}. See revokeToken (${at('TODO 3.8', 'provider')}).`).toBe(200);
-    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token after logout (its refresh token was revoked)', `Revoking either token ends its session (revokeToken, ${at('TODO 3.8', 'provider')}).`);
+    expect(revoke.status, `POST /revoke should answer 200 (RFC 7009); it got ${revoke.status} ${JSON.stringify(revoke.body)}. See revokeToken (${at('TODO 3.8', 'tokens')}).`).toBe(200);
+    expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token after logout (its refresh token was revoked)', `Revoking either token ends its session (revokeToken, ${at('TODO 3.8', 'tokens')}).`);
     const refresh = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: oauth.clientId! });
-    expect(refresh.status, `A revoked refresh token must be refused (400); it got ${refresh.status}. See ${at('TODO 3.8', 'provider')}.`).toBe(400);
+    expect(refresh.status, `A revoked refresh token must be refused (400); it got ${refresh.status}. See ${at('TODO 3.8', 'tokens')}.`).toBe(400);
   });
 
   it('an expired Entra ID token behind a live session is renewed silently, again and again, without the user', async () => {
@@ -884,7 +888,7 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     expect(events.filter((event) => event.code === 'signed-in'), 'Renewing an Entra token must not need the user: no new sign-in.').toEqual([]);
     expect(
       events.filter((event) => event.code === 'token-issued' && event.grant === 'refresh_token' && event.clientId === APPS.webApp.clientId).length,
-      `Each call should renew the expired Entra token with MSAL's acquireTokenSilent (graphToken, ${at('TODO 3.9', 'entra')}). The second renewal only works if the session keeps the cache MSAL updated, because refresh tokens rotate (${at('TODO 3.9', 'provider')}).`,
+      `Each call should renew the expired Entra token with MSAL's acquireTokenSilent (graphToken, ${at('TODO 3.9', 'entra')}). The second renewal only works if the session keeps the cache MSAL updated, because refresh tokens rotate (${at('TODO 3.9', 'graphTokens')}).`,
     ).toBe(2);
   });
 
@@ -896,14 +900,14 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const result = (await mcp.callTool({ name: TOOL, arguments: {} }).catch((error: unknown) => {
       throw new Error(`Calling ${TOOL} failed: ${firstLine(error)}. Register the tool (${at('TODO 3.10', 'tools')}).`);
     })) as CallToolResult;
-    expect(result.isError, `With Ada's Entra sessions revoked, ${TOOL} should return an error result; it answered: ${said(resultText(result))}. See ${at('TODO 3.9', 'provider')}.`).toBe(true);
+    expect(result.isError, `With Ada's Entra sessions revoked, ${TOOL} should return an error result; it answered: ${said(resultText(result))}. See ${at('TODO 3.9', 'graphTokens')}.`).toBe(true);
     expect(resultText(result), 'The error should tell the user to sign in again.').toMatch(/sign in/i);
     expect(resultText(result), 'A tool error must never show a token.').not.toContain(oauth.tokens()!.access_token);
     expectChallenge(
       await postMcp(h, bearer(oauth.tokens()!.access_token)),
       h,
       'The access token of a session whose Entra sign-in was revoked',
-      `When Entra ID ends the sign-in (SignInRequiredError), end the session before you rethrow, so the client's next request gets a 401 and signs in again (renewGraphToken, ${at('TODO 3.9', 'provider')}).`,
+      `When Entra ID ends the sign-in (SignInRequiredError), end the session before you rethrow, so the client's next request gets a 401 and signs in again (renewGraphToken, ${at('TODO 3.9', 'graphTokens')}).`,
     );
   });
 });

@@ -40,15 +40,15 @@ export default mutants([
   },
   {
     id: 'foreign-resource-accepted',
-    file: 'provider.ts',
+    file: 'consent.ts',
     find: `    const resource = this.checkResource(params.resource);`,
-    replace: `    const resource = params.resource?.href ?? this.config.mcpUrl.href;`,
+    replace: `    const resource = params.resource?.href ?? this.flow.config.mcpUrl.href;`,
     rule: 'an authorization request for another resource is refused (RFC 8707)',
     section: 'TODO 3.3',
   },
   {
     id: 'unknown-scope-granted',
-    file: 'provider.ts',
+    file: 'consent.ts',
     find: `    if (unknown.length > 0) throw new InvalidScopeError(`,
     replace: `    if (unknown.length < 0) throw new InvalidScopeError(`,
     rule: 'scopes this server does not offer are refused',
@@ -56,17 +56,17 @@ export default mutants([
   },
   {
     id: 'redirect-before-consent',
-    file: 'provider.ts',
+    file: 'consent.ts',
     find: `    sendPage(
       res,
       200,
       consentPage({`,
     replace: `    if (requestId) {
-      const { verifier, challenge } = await this.entra.generatePkce();
+      const { verifier, challenge } = await this.flow.entra.generatePkce();
       const state = randomToken();
-      const consent = (await this.consents.take(requestId))!;
-      await this.signIns.set(state, { ...consent, entraCodeVerifier: verifier }, this.lifetimes.consentSeconds);
-      return res.redirect(302, await this.entra.signInUrl({ state, codeChallenge: challenge }));
+      const consent = (await consents.take(requestId))!;
+      await this.flow.signIns.set(state, { ...consent, entraCodeVerifier: verifier }, lifetimes.consentSeconds);
+      return res.redirect(302, await this.flow.entra.signInUrl({ state, codeChallenge: challenge }));
     }
     sendPage(
       res,
@@ -77,40 +77,40 @@ export default mutants([
   },
   {
     id: 'consent-reusable',
-    file: 'provider.ts',
-    find: `const consent = requestId ? await this.consents.take(requestId) : undefined;`,
-    replace: `const consent = requestId ? await this.consents.get(requestId) : undefined;`,
+    file: 'consent.ts',
+    find: `const consent = requestId ? await consents.take(requestId) : undefined;`,
+    replace: `const consent = requestId ? await consents.get(requestId) : undefined;`,
     rule: 'a consent page can be answered once',
     section: 'TODO 3.4',
   },
   {
     id: 'consent-any-browser',
-    file: 'provider.ts',
-    find: `    if (!this.isSameBrowser(req, consent.browser)) {`,
+    file: 'consent.ts',
+    find: `    if (!cookie.isSameBrowser(req, consent.browser)) {`,
     replace: `    if (false) {`,
     rule: 'the consent answer counts only from the browser that was shown the page (CSRF)',
     section: 'TODO 3.4',
   },
   {
     id: 'callback-state-reusable',
-    file: 'provider.ts',
-    find: `const signIn = state ? await this.signIns.take(state) : undefined;`,
-    replace: `const signIn = state ? await this.signIns.get(state) : undefined;`,
+    file: 'callback.ts',
+    find: `const signIn = state ? await signIns.take(state) : undefined;`,
+    replace: `const signIn = state ? await signIns.get(state) : undefined;`,
     rule: 'a sign-in state is used once',
     section: 'TODO 3.5',
   },
   {
     id: 'callback-any-browser',
-    file: 'provider.ts',
-    find: `    if (!this.isSameBrowser(req, signIn.browser)) {`,
+    file: 'callback.ts',
+    find: `    if (!cookie.isSameBrowser(req, signIn.browser)) {`,
     replace: `    if (false) {`,
     rule: 'the callback counts only in the browser that started the sign-in (login CSRF)',
     section: 'TODO 3.5',
   },
   {
     id: 'code-reuse-keeps-session',
-    file: 'provider.ts',
-    find: `      await this.endSession(grant.sessionId);
+    file: 'tokens.ts',
+    find: `      await endSession(sessions, grant.sessionId);
       throw new InvalidGrantError('The authorization code was already used;`,
     replace: `      throw new InvalidGrantError('The authorization code was already used;`,
     rule: 'a code used twice revokes what its first use produced (RFC 6749 §4.1.2)',
@@ -118,7 +118,7 @@ export default mutants([
   },
   {
     id: 'code-redirect-uri-unchecked',
-    file: 'provider.ts',
+    file: 'tokens.ts',
     find: `if (redirectUri !== undefined && redirectUri !== grant.redirectUri) {`,
     replace: `if (false) {`,
     rule: 'the code is redeemed only with the redirect_uri of its request',
@@ -126,7 +126,7 @@ export default mutants([
   },
   {
     id: 'expires-at-milliseconds',
-    file: 'provider.ts',
+    file: 'tokens.ts',
     find: `      expiresAt: Math.floor(grant.expiresAt / 1000),`,
     replace: `      expiresAt: grant.expiresAt,`,
     rule: 'AuthInfo.expiresAt is in seconds',
@@ -134,7 +134,7 @@ export default mutants([
   },
   {
     id: 'verify-ignores-session',
-    file: 'provider.ts',
+    file: 'tokens.ts',
     find: `    if (!session) throw new InvalidTokenError('The session behind this access token has ended. Sign in again.');`,
     replace: ``,
     rule: 'an access token works only while its session lives',
@@ -142,7 +142,7 @@ export default mutants([
   },
   {
     id: 'verify-throws-plain-error',
-    file: 'provider.ts',
+    file: 'tokens.ts',
     find: `    if (!grant) throw new InvalidTokenError('The access token is unknown or expired.');`,
     replace: `    if (!grant) throw new Error('The access token is unknown or expired.');`,
     rule: 'an unknown token is an InvalidTokenError (401), never a 500',
@@ -150,8 +150,8 @@ export default mutants([
   },
   {
     id: 'refresh-reuse-keeps-session',
-    file: 'provider.ts',
-    find: `      await this.endSession(grant.sessionId);
+    file: 'tokens.ts',
+    find: `      await endSession(sessions, grant.sessionId);
       throw new InvalidGrantError('The refresh token was already used`,
     replace: `      throw new InvalidGrantError('The refresh token was already used`,
     rule: 'a rotated refresh token that comes back ends the session',
@@ -159,7 +159,7 @@ export default mutants([
   },
   {
     id: 'refresh-any-client',
-    file: 'provider.ts',
+    file: 'tokens.ts',
     find: `if (grant.used || grant.clientId !== client.client_id) {`,
     replace: `if (grant.used) {`,
     rule: 'a refresh token works only for the client it was issued to',
@@ -167,15 +167,15 @@ export default mutants([
   },
   {
     id: 'refresh-not-rotated',
-    file: 'provider.ts',
-    find: `    await this.refreshTokens.set(key, { ...grant, used: true }, this.secondsUntil(grant.expiresAt));`,
-    replace: `    await this.refreshTokens.set(key, grant, this.secondsUntil(grant.expiresAt));`,
+    file: 'tokens.ts',
+    find: `    await refreshTokens.set(key, { ...grant, used: true }, clock.secondsUntil(grant.expiresAt));`,
+    replace: `    await refreshTokens.set(key, grant, clock.secondsUntil(grant.expiresAt));`,
     rule: 'refresh tokens rotate: each is used once',
     section: 'TODO 3.8',
   },
   {
     id: 'refresh-widens-scopes',
-    file: 'provider.ts',
+    file: 'tokens.ts',
     find: `    if (narrowed.some((scope) => !grant.scopes.includes(scope))) throw new InvalidScopeError('A refresh cannot add scopes.');`,
     replace: ``,
     rule: 'a refresh may narrow the scopes, never widen them',
@@ -183,7 +183,7 @@ export default mutants([
   },
   {
     id: 'revoke-any-client',
-    file: 'provider.ts',
+    file: 'tokens.ts',
     find: `if (!grant || grant.clientId !== client.client_id) return;`,
     replace: `if (!grant) return;`,
     rule: '/revoke acts only on the calling client\'s own tokens',
@@ -191,7 +191,7 @@ export default mutants([
   },
   {
     id: 'renewed-cache-dropped',
-    file: 'provider.ts',
+    file: 'graphTokens.ts',
     find: `      if (tokenCache !== session.tokenCache) {`,
     replace: `      if (false) {`,
     rule: 'the renewed MSAL cache is saved in the session (refresh tokens rotate)',
@@ -199,15 +199,15 @@ export default mutants([
   },
   {
     id: 'entra-revoked-keeps-session',
-    file: 'provider.ts',
-    find: `      if (error instanceof SignInRequiredError) await this.endSession(sessionId);`,
+    file: 'graphTokens.ts',
+    find: `      if (error instanceof SignInRequiredError) await endSession(sessions, sessionId);`,
     replace: ``,
     rule: 'when Entra ID ends the sign-in, the session ends too',
     section: 'TODO 3.9',
   },
   {
     id: 'dcr-any-redirect-uri',
-    file: 'provider.ts',
+    file: 'clients.ts',
     find: `if (url.protocol === 'javascript:' || url.protocol === 'data:' || (url.protocol === 'http:' && !loopback)) {`,
     replace: `if (url.protocol === 'javascript:') {`,
     rule: 'a client registers only https or loopback http redirect URIs',
