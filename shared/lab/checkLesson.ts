@@ -9,12 +9,11 @@
  */
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { findLesson, LESSON_TABLE, nextLesson, repoPath, type Lesson } from './lessons.ts';
-import { bold, dim, green, LabError, npmRun, red, say, sayNext, yellow } from './output.ts';
+import { bold, dim, green, LabError, npmRun, red, say, sayNext, tests, yellow } from './output.ts';
 import { listenForStop } from './processes.ts';
 import { firstTodo } from './checkResults.ts';
-import { checkEventsFile, checkReportFile } from './state.ts';
+import { checkEventsFile } from './state.ts';
 import { runSuite, type RunEvents, type SuiteRun, type TestEvent } from './suiteRun.ts';
-import { tests } from './vitestReport.ts';
 
 /** A check that runs longer than this is stuck (a suite has its own per-test timeouts, far below it). */
 const CHECK_TIMEOUT_MS = 10 * 60_000;
@@ -52,11 +51,10 @@ async function checkOnce(lesson: Lesson): Promise<CheckOutcome> {
   say(dim(`Runs: npx vitest run ${testFile}   with LAB_TARGET=lessons`));
   say();
   const run = await runSuite({
-    testFile,
+    tests: [testFile],
     target: 'lessons',
+    // The events stay in the git-ignored state folder: evidence of progress for later commands.
     eventsFile: checkEventsFile(lesson),
-    // The report stays in the git-ignored state folder: evidence of progress for later commands.
-    reportFile: checkReportFile(lesson),
     mode: 'capture',
     timeoutMs: CHECK_TIMEOUT_MS,
   });

@@ -1,14 +1,13 @@
 /**
- * What the latest `check:N` of a lesson found, read back from `.lab/checks/` (the lab reporter's
- * events, or vitest's JSON report of an older check): for `progress` and `hint:N`.
+ * What the latest `check:N` of a lesson found, read back from the lab reporter's events in
+ * `.lab/checks/`: for `progress` and `hint:N`.
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Lesson } from './lessons.ts';
 import { readFolder } from './starters.ts';
-import { checkEventsFile, checkReportFile } from './state.ts';
-import { readRunEvents, type RunEvents, type TestEvent } from './suiteRun.ts';
-import { readTestCounts } from './vitestReport.ts';
+import { checkEventsFile } from './state.ts';
+import { countTests, readRunEvents, type RunEvents, type TestEvent } from './suiteRun.ts';
 
 export interface LatestCheck {
   /** False when the lesson was never checked (or its results were cleared by reset:N). */
@@ -46,38 +45,20 @@ export function firstTodo(failures: Pick<TestEvent, 'message'>[], events?: Pick<
   return undefined;
 }
 
+/** The latest check of `lesson`, and whether a lesson file changed since (then it is `stale`). */
 export function readLatestCheck(lesson: Lesson): LatestCheck {
-  const eventsFile = checkEventsFile(lesson);
-  const reportFile = checkReportFile(lesson);
-  let check: LatestCheck;
-  let file: string;
-  if (existsSync(eventsFile)) {
-    const events = readRunEvents(eventsFile);
-    const failures = events.tests.filter((test) => test.status === 'failed');
-    check = {
-      ran: true,
-      passed: events.ended && failures.length === 0 && events.errors.length === 0 && events.tests.length > 0,
-      passedCount: events.tests.filter((test) => test.status === 'passed').length,
-      total: events.tests.length,
-      firstTodo: firstTodo(failures, events),
-      stale: false,
-    };
-    file = eventsFile;
-  } else {
-    const counts = readTestCounts(reportFile);
-    if (!counts) return { ran: false, passed: false, passedCount: 0, total: 0, stale: false };
-    check = {
-      ran: true,
-      passed: counts.total > 0 && counts.failed === 0 && counts.brokenFiles === 0,
-      passedCount: counts.passed,
-      total: counts.total,
-      firstTodo: firstTodo(counts.failures),
-      stale: false,
-    };
-    file = reportFile;
-  }
+  const file = checkEventsFile(lesson);
+  if (!existsSync(file)) return { ran: false, passed: false, passedCount: 0, total: 0, stale: false };
+  const events = readRunEvents(file);
+  const counts = countTests(events);
   const when = statSync(file).mtimeMs;
-  check.when = new Date(when);
-  check.stale = [...readFolder(lesson.lessonDir).keys()].some((name) => statSync(path.join(lesson.lessonDir, ...name.split('/'))).mtimeMs > when);
-  return check;
+  return {
+    ran: true,
+    passed: counts.allPassed,
+    passedCount: counts.passed,
+    total: counts.total,
+    firstTodo: firstTodo(counts.failures, events),
+    when: new Date(when),
+    stale: [...readFolder(lesson.lessonDir).keys()].some((name) => statSync(path.join(lesson.lessonDir, ...name.split('/'))).mtimeMs > when),
+  };
 }

@@ -54,6 +54,11 @@ export function sayNext(title: string, steps: ReadonlyArray<readonly [command: s
   }
 }
 
+/** "3 tests" / "1 test". */
+export function tests(count: number): string {
+  return `${count} test${count === 1 ? '' : 's'}`;
+}
+
 /** `npm run <script>` for a script name, the way learners type it. */
 export function npmRun(script: string): string {
   return script === 'test' ? 'npm test' : `npm run ${script}`;

@@ -9,11 +9,10 @@
  */
 import { availableLessons, LESSON_TABLE, repoPath, type Lesson } from './lessons.ts';
 import { readLatestCheck, type LatestCheck } from './checkResults.ts';
-import { bold, cyan, dim, green, npmRun, say, sayNext, yellow } from './output.ts';
-import { checkEventsFile, checkReportFile, stateDir } from './state.ts';
+import { bold, cyan, dim, green, npmRun, say, sayNext, tests, yellow } from './output.ts';
+import { checkEventsFile, stateDir } from './state.ts';
 import { compareWithStarter, isUnchanged, readStarter } from './starters.ts';
 import { cleanTestEnv, runSuite } from './suiteRun.ts';
-import { tests } from './vitestReport.ts';
 
 /** A lesson's suite that runs longer than this during --recheck is stopped and counted as not passing. */
 const RECHECK_TIMEOUT_MS = 5 * 60_000;
@@ -99,10 +98,9 @@ export function ago(when: Date | undefined, now = new Date()): string {
 async function recheck(lesson: Lesson): Promise<void> {
   process.stdout.write(`  ${cyan(`lesson ${lesson.number}`)} ${dim('…')} `);
   const run = await runSuite({
-    testFile: repoPath(lesson.testFile),
+    tests: [repoPath(lesson.testFile)],
     target: 'lessons',
     eventsFile: checkEventsFile(lesson),
-    reportFile: checkReportFile(lesson),
     mode: 'isolated',
     timeoutMs: RECHECK_TIMEOUT_MS,
     env: cleanTestEnv(),

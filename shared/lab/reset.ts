@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { findLesson, LESSON_TABLE, repoPath, withPaths, type Lesson } from './lessons.ts';
 import { bold, dim, green, LabError, npmRun, say, sayNext, yellow } from './output.ts';
-import { backupsDir, checkEventsFile, checkReportFile } from './state.ts';
+import { backupsDir, checkEventsFile } from './state.ts';
 import { compareWithStarter, isUnchanged, readStarter, starterFile } from './starters.ts';
 
 export async function resetLesson(arg: string | undefined, options: { yes: boolean }): Promise<number> {
@@ -50,7 +50,6 @@ export async function resetLesson(arg: string | undefined, options: { yes: boole
     writeFileSync(file, text);
   }
   // The latest check described the files that are gone now.
-  rmSync(checkReportFile(lesson), { force: true });
   rmSync(checkEventsFile(lesson), { force: true });
 
   say();

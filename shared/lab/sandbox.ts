@@ -245,7 +245,7 @@ export async function runInSandbox(sandbox: Sandbox, timeoutMs: number, vitestAr
   const env = cleanTestEnv({ LAB_STATE_DIR: path.join(root, '.lab'), TMPDIR: tmp, TMP: tmp, TEMP: tmp });
   delete env.NODE_OPTIONS;
   const run = await runSuite({
-    testFile: sandbox.testFile,
+    tests: [sandbox.testFile],
     target: 'lessons',
     cwd: root,
     eventsFile: path.join(privateDir, 'events.ndjson'),

@@ -25,12 +25,12 @@ import { mkdtempSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { availableLessons, repoPath, ROOT, unregisteredFolders, type CodeKind, type Lesson } from './lessons.ts';
-import { bold, dim, green, red, say, yellow } from './output.ts';
-import { portAcceptsConnections, runNode, tscBin, vitestBin } from './processes.ts';
+import { bold, dim, green, red, say, tests, yellow } from './output.ts';
+import { portAcceptsConnections, runNode, tscBin } from './processes.ts';
 import { differingGivenFiles } from './givenFiles.ts';
 import { staleStarters } from './starters.ts';
 import { TRANSLATION, translationPairs, translationProblems } from './translations.ts';
-import { readTestCounts, tests } from './vitestReport.ts';
+import { countTests, runSuite } from './suiteRun.ts';
 
 /** Replayed output stays free of colour codes when this run goes to a log file rather than a terminal. */
 const plainOutput: NodeJS.ProcessEnv = process.stdout.isTTY ? {} : { NO_COLOR: '1' };
@@ -131,16 +131,24 @@ function givenFiles(): StepResult {
   };
 }
 
-/** Runs vitest on `filters` with LAB_TARGET and returns the counts, or why there are none. */
-async function vitest(filters: string | string[], target: CodeKind | undefined, reportDir: string, label: string) {
-  const report = path.join(reportDir, `${label}.json`);
-  const env = { ...process.env, ...plainOutput, ...(target ? { LAB_TARGET: target } : {}) };
-  const run = await runNode([vitestBin(), 'run', ...[filters].flat(), '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
-    env,
-    capture: true,
+/**
+ * Runs vitest on `filters` with LAB_TARGET (the lab's one way to run tests, suiteRun.ts) and returns
+ * the counts, or undefined when the run ended before any test did (vitest's output then says why).
+ */
+async function vitest(filters: string[], target: CodeKind | undefined, reportDir: string, label: string) {
+  const run = await runSuite({
+    tests: filters,
+    target,
+    eventsFile: path.join(reportDir, `${label}.ndjson`),
+    mode: 'capture',
     timeoutMs: STEP_TIMEOUT_MS,
+    env: { ...process.env, ...plainOutput },
+    // vitest's own report as well: it is what a failed step replays.
+    vitestArgs: ['--reporter=default'],
   });
-  return { run, counts: readTestCounts(report) };
+  const counts = countTests(run.events);
+  const brokenFiles = run.events.errors.length;
+  return { run, counts: run.events.ended || counts.total > 0 ? { ...counts, brokenFiles } : undefined };
 }
 
 async function unitTests(reportDir: string): Promise<StepResult> {
@@ -155,7 +163,7 @@ async function unitTests(reportDir: string): Promise<StepResult> {
 async function solutionPasses(lesson: Lesson, reportDir: string): Promise<StepResult> {
   const missing = missingFor(lesson, lesson.solutionDir);
   if (missing) return { verdict: 'fail', detail: missing };
-  const { run, counts } = await vitest(repoPath(lesson.testFile), 'solutions', reportDir, `${lesson.folder}-solutions`);
+  const { run, counts } = await vitest([repoPath(lesson.testFile)], 'solutions', reportDir, `${lesson.folder}-solutions`);
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
   const detail = `${repoPath(lesson.solutionDir)}: ${counts.passed} of ${tests(counts.total)} pass`;
   if (run.code === 0 && counts.total > 0 && counts.failed === 0 && counts.brokenFiles === 0) return { verdict: 'pass', detail };
@@ -166,7 +174,7 @@ async function solutionPasses(lesson: Lesson, reportDir: string): Promise<StepRe
 async function starterFails(lesson: Lesson, reportDir: string): Promise<StepResult> {
   const missing = missingFor(lesson, lesson.lessonDir);
   if (missing) return { verdict: 'fail', detail: missing };
-  const { run, counts } = await vitest(repoPath(lesson.testFile), 'lessons', reportDir, `${lesson.folder}-lessons`);
+  const { run, counts } = await vitest([repoPath(lesson.testFile)], 'lessons', reportDir, `${lesson.folder}-lessons`);
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
   const where = repoPath(lesson.lessonDir);
   if (counts.failed > 0) {
@@ -200,7 +208,7 @@ function missingFor(lesson: Lesson, dir: string): string | undefined {
 function noReport(run: { code: number; timedOut: boolean }): string {
   return run.timedOut
     ? `vitest did not finish within ${STEP_TIMEOUT_MS / 60_000} minutes and was stopped`
-    : `vitest wrote no report (exit code ${run.code}); its output follows`;
+    : `vitest stopped before any test finished (exit code ${run.code}); its output follows`;
 }
 
 async function main(): Promise<number> {

@@ -11,12 +11,7 @@ export function stateDir(root = ROOT): string {
   return path.resolve(root, process.env.LAB_STATE_DIR || '.lab');
 }
 
-/** vitest's JSON report of the latest `check:N`: the evidence `progress` and `hint:N` read. */
-export function checkReportFile(lesson: Pick<Lesson, 'folder'>, root = ROOT): string {
-  return path.join(stateDir(root), 'checks', `${lesson.folder}.json`);
-}
-
-/** The lab reporter's events of the latest `check:N` (test results and the server's logs). */
+/** The lab reporter's events of the latest `check:N` (test results and the server's logs): the evidence `progress` and `hint:N` read. */
 export function checkEventsFile(lesson: Pick<Lesson, 'folder'>, root = ROOT): string {
   return path.join(stateDir(root), 'checks', `${lesson.folder}.events.ndjson`);
 }

@@ -1,6 +1,7 @@
 /**
- * One run of a lesson's test suite against some code (LAB_TARGET), shared by `check:N`, `progress
- * --recheck` and `grade`: vitest with the lab reporter (labReporter.ts), read back as events.
+ * The one way the lab runs tests and reads their results: vitest with the lab reporter
+ * (labReporter.ts), read back as events. Used by `check:N`, `progress --recheck`, `grade`, `mutants`
+ * (through sandbox.ts) and the self-test (`npm test`).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -57,6 +58,24 @@ export interface RunEvents {
   ended: boolean;
 }
 
+/** What a run's events add up to. */
+export interface TestCounts {
+  total: number;
+  passed: number;
+  failed: number;
+  /** The failed tests, in the order they finished. */
+  failures: TestEvent[];
+  /** True when every test passed, there was at least one, nothing failed outside a test, and the run ended. */
+  allPassed: boolean;
+}
+
+export function countTests(events: RunEvents): TestCounts {
+  const failures = events.tests.filter((test) => test.status === 'failed');
+  const passed = events.tests.filter((test) => test.status === 'passed').length;
+  const total = events.tests.length;
+  return { total, passed, failed: failures.length, failures, allPassed: events.ended && total > 0 && failures.length === 0 && events.errors.length === 0 };
+}
+
 /** Reads an events file; what a killed run left behind is read as far as it goes. */
 export function readRunEvents(file: string): RunEvents {
   const events: RunEvents = { tests: [], logs: [], errors: [], ended: false };
@@ -78,13 +97,12 @@ export function readRunEvents(file: string): RunEvents {
 }
 
 export interface SuiteOptions {
-  /** The suite, relative to `cwd` (e.g. tests/lessons/01-open-server.test.ts). */
-  testFile: string;
-  /** LAB_TARGET for the tests: lessons, solutions, or a workspace path. */
-  target: string;
+  /** Test files or folders, relative to `cwd` (e.g. tests/lessons/01-open-server.test.ts). */
+  tests: string[];
+  /** LAB_TARGET for the tests: lessons, solutions, or a workspace path; unset for tests of the tooling. */
+  target?: string;
+  /** Where the lab reporter writes its events (the file is replaced). */
   eventsFile: string;
-  /** Where vitest's own JSON report goes, when one is wanted (check:N keeps it for progress). */
-  reportFile?: string;
   /** The repository whose vitest config and tests run (default: this one). */
   cwd?: string;
   /**
@@ -95,7 +113,7 @@ export interface SuiteOptions {
   timeoutMs: number;
   /** The environment (LAB_TARGET and LAB_EVENTS_FILE are added). */
   env?: NodeJS.ProcessEnv;
-  /** More vitest arguments (`--bail=1`, `--config …`). */
+  /** More vitest arguments (`--bail=1`, `--config …`, `--reporter=default` to keep vitest's own output). */
   vitestArgs?: string[];
 }
 
@@ -103,15 +121,16 @@ export interface SuiteRun extends Finished {
   events: RunEvents;
 }
 
+/**
+ * Runs vitest once on `options.tests` and reads back its events. A run that crashes, times out or is
+ * killed still returns the events of the tests that finished (`events.ended` is then false).
+ */
 export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
-  for (const file of [options.eventsFile, options.reportFile]) {
-    if (!file) continue;
-    mkdirSync(path.dirname(file), { recursive: true });
-    rmSync(file, { force: true });
-  }
-  const args = [vitestBin(), 'run', options.testFile, `--reporter=${LAB_REPORTER}`, ...(options.vitestArgs ?? [])];
-  if (options.reportFile) args.push('--reporter=json', `--outputFile.json=${options.reportFile}`);
-  const env = { ...(options.env ?? process.env), LAB_TARGET: options.target, LAB_EVENTS_FILE: options.eventsFile, NO_COLOR: '1' };
+  mkdirSync(path.dirname(options.eventsFile), { recursive: true });
+  rmSync(options.eventsFile, { force: true });
+  const args = [vitestBin(), 'run', ...options.tests, `--reporter=${LAB_REPORTER}`, ...(options.vitestArgs ?? [])];
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), LAB_EVENTS_FILE: options.eventsFile, NO_COLOR: '1' };
+  if (options.target) env.LAB_TARGET = options.target;
   const finished =
     options.mode === 'isolated'
       ? await runNodeTree(args, { env, cwd: options.cwd, timeoutMs: options.timeoutMs })

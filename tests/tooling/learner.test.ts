@@ -34,7 +34,7 @@ describe('check:N', () => {
     for (const command of ['npm run hint:1', 'npm run diff:1', 'npm run solution:1']) expect(out).toContain(command);
     // vitest's stack traces and code frames stay out of the learner's way.
     expect(out).not.toMatch(/node_modules|❯ .*\.test\.ts:\d+/);
-    expect(existsSync(path.join(ws, '.lab', 'checks', `${LESSON_1}.json`)), 'the JSON report is kept for progress').toBe(true);
+    expect(existsSync(path.join(ws, '.lab', 'checks', `${LESSON_1}.events.ndjson`)), "the check's events are kept for progress").toBe(true);
   });
 
   it("shows the server's logs only when something failed", { timeout: SLOW }, async () => {
