@@ -12,7 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
-import { claudeDesktopConfig, clientConfigs, vscodeConfig, type StdioServerConfig } from '../../shared/lab/demos/02-stdio-public-client.ts';
+import { claudeDesktopConfig, clientConfigs, vscodeConfig, type StdioServerConfig } from '../../demos/02-stdio-public-client.ts';
 import { findLesson, ROOT } from '../../shared/lab/lessons.ts';
 import { GRAPH_BRIDGE, tsNodeArgs } from '../../shared/lab/processes.ts';
 import { launchBrowser, Shots, type Browser } from '../support/browser.ts';

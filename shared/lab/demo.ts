@@ -1,5 +1,5 @@
 /**
- * Lesson demos: `shared/lab/demos/NN-slug.ts` may export `demo(ctx)`, which `npm run lesson:N` runs once the
+ * Lesson demos: `demos/NN-slug.ts` may export `demo(ctx)`, which `npm run lesson:N` runs once the
  * lesson's server is up (HTTP lessons), or instead of starting it (stdio lessons: the demo spawns the
  * server itself with `ctx.server` and talks MCP over its stdin/stdout).
  */

@@ -136,7 +136,7 @@ export function withPaths(facts: LessonFacts, root = ROOT): Lesson {
     lessonDir: path.join(root, 'lessons', folder),
     solutionDir: path.join(root, 'solutions', folder),
     testFile: path.join(root, 'tests', 'lessons', `${folder}.test.ts`),
-    demoFile: path.join(root, 'shared', 'lab', 'demos', `${folder}.ts`),
+    demoFile: path.join(root, 'demos', `${folder}.ts`),
   };
 }
 

@@ -10,7 +10,7 @@ import { CryptoProvider, PublicClientApplication } from '@azure/msal-node';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import type { ScopeChallengeHandler } from '@modelcontextprotocol/server';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
-import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
+import { MemoryOAuthClient } from '../support/memoryOAuthClient.ts';
 import { signIn } from '../support/browser.ts';
 import { emulator, graph } from '../support/lab.ts';
 import { resultText } from '../support/mcp.ts';

@@ -3,7 +3,7 @@
  * memory), and a person's side of the browser (consent page, then the emulator's sign-in page).
  */
 import { findUser } from '../../shared/emulator/directory.ts';
-import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
+import { MemoryOAuthClient } from './memoryOAuthClient.ts';
 import type { Browser, Form, Page, Stop } from './browser.ts';
 
 /** Where test clients want their codes. Nobody listens there: the browser stops before following. */

@@ -18,7 +18,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, GRAPH_RESOURCE, TENANT_ID, findUser } from '../../shared/emulator/directory.ts';
 import type { EmulatorEvent } from '../../shared/emulator/events.ts';
-import { MemoryOAuthClient } from '../../shared/lab/memoryOAuthClient.ts';
+import { MemoryOAuthClient } from './memoryOAuthClient.ts';
 import { signIn } from './browser.ts';
 import { emulator, graph, recordEvents } from './lab.ts';
 import { connectHttpClient, resultText, said } from './mcp.ts';

@@ -7,9 +7,9 @@
  * It never throws: when a step shows that a TODO is not done yet, it says which one and stops.
  */
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import { APPS } from '../../emulator/directory.ts';
-import type { DemoContext } from '../demo.ts';
-import { INSPECTOR_COMMAND } from '../lessons.ts';
+import { APPS } from '../shared/emulator/directory.ts';
+import type { DemoContext } from '../shared/lab/demo.ts';
+import { INSPECTOR_COMMAND } from '../shared/lab/lessons.ts';
 
 const FOLDER = 'lessons/04-resource-server';
 

@@ -6,8 +6,8 @@
  *
  * It never throws: when a step shows that a TODO is not done yet, it says which one and stops.
  */
-import type { DemoContext } from '../demo.ts';
-import { INSPECTOR_COMMAND } from '../lessons.ts';
+import type { DemoContext } from '../shared/lab/demo.ts';
+import { INSPECTOR_COMMAND } from '../shared/lab/lessons.ts';
 
 const FOLDER = 'lessons/05-secretless-production';
 

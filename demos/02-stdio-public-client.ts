@@ -11,10 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { DemoContext } from '../demo.ts';
-import { INSPECTOR_COMMAND, ROOT } from '../lessons.ts';
-import { bold, dim, say } from '../output.ts';
-import { GRAPH_BRIDGE } from '../processes.ts';
+import type { DemoContext } from '../shared/lab/demo.ts';
+import { INSPECTOR_COMMAND, ROOT } from '../shared/lab/lessons.ts';
+import { bold, dim, say } from '../shared/lab/output.ts';
+import { GRAPH_BRIDGE } from '../shared/lab/processes.ts';
 
 const TOOL = 'get_my_profile';
 /** A person may take a while on the sign-in page; the SDK's default of 60 s is too short for that. */

@@ -8,8 +8,8 @@
  */
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { APPS } from '../../emulator/directory.ts';
-import type { DemoContext } from '../demo.ts';
+import { APPS } from '../shared/emulator/directory.ts';
+import type { DemoContext } from '../shared/lab/demo.ts';
 import { callTool, describe, inspectorHelp } from './04-resource-server.ts';
 
 const FOLDER = 'lessons/06-sdk-v2';

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { MemoryOAuthClient } from '../memoryOAuthClient.ts';
+import { MemoryOAuthClient } from '../tests/support/memoryOAuthClient.ts';
 
 export interface DemoContext {
   mcpUrl: URL;
