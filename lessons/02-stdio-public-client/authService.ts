@@ -13,6 +13,7 @@ import {
   type AuthenticationResult,
 } from '@azure/msal-node';
 import type { MsalAuthorityOptions } from '../../shared/config.ts';
+import { firstLine } from '../../shared/errorText.ts';
 import { openSystemBrowser } from './systemBrowser.ts';
 import { createFileCachePlugin, type Log } from './tokenCache.ts';
 
@@ -104,8 +105,4 @@ export class AuthenticationService {
 function needsSignIn(error: unknown): boolean {
   // TODO 2.3: Return true for errors that mean "the user must sign in again". See README, step 2.3.
   throw new Error('TODO 2.3: implement needsSignIn() in authService.ts.');
-}
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200);
 }

@@ -16,6 +16,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { firstLine } from '../../shared/errorText.ts';
 
 export const PROFILE_TOOL = 'get_my_profile';
 
@@ -75,11 +76,6 @@ function retryAfterSeconds(error: GraphError): number | undefined {
   if (!value) return undefined;
   const seconds = /^\d+$/.test(value) ? Number(value) : Math.ceil((Date.parse(value) - Date.now()) / 1000);
   return Number.isFinite(seconds) ? Math.max(seconds, 1) : undefined;
-}
-
-function firstLine(error: unknown): string {
-  const message = String(error instanceof Error ? error.message : error).split('\n')[0]!.trim();
-  return message.replace(/\.$/, '') || 'no details';
 }
 
 function textResult(text: string): CallToolResult {

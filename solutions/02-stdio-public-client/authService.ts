@@ -13,6 +13,7 @@ import {
   type AuthenticationResult,
 } from '@azure/msal-node';
 import type { MsalAuthorityOptions } from '../../shared/config.ts';
+import { firstLine } from '../../shared/errorText.ts';
 import { openSystemBrowser } from './systemBrowser.ts';
 import { createFileCachePlugin, type Log } from './tokenCache.ts';
 
@@ -156,8 +157,4 @@ function needsSignIn(error: unknown): boolean {
   // refuses (revoked: AADSTS50173, expired: AADSTS700082) comes back as a ServerError invalid_grant.
   // https://learn.microsoft.com/entra/identity-platform/refresh-tokens#token-revocation
   return error instanceof InteractionRequiredAuthError || (error instanceof ServerError && error.errorCode === 'invalid_grant');
-}
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200);
 }

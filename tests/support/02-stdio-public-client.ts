@@ -4,20 +4,8 @@
  * stray line behind a parse error), plus its stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { WORKSPACE_ROOT } from './target.ts';
-
-const require = createRequire(import.meta.url);
-
-/** The tsx loader and the offline Graph bridge, as `--import` arguments (absolute, so any cwd works). */
-export function lessonNodeArgs(entry: string): string[] {
-  const tsx = pathToFileURL(require.resolve('tsx')).href;
-  const bridge = pathToFileURL(path.join(WORKSPACE_ROOT, 'shared', 'offline', 'register.ts')).href;
-  return ['--import', tsx, '--import', bridge, entry];
-}
+import { GRAPH_BRIDGE, tsNodeArgs } from '../../shared/lab/processes.ts';
 
 /**
  * A minimal environment for a lesson process: the platform's basics (PATH, HOME, SystemRoot…) and the
@@ -68,7 +56,7 @@ export class StdioChild {
 
   /** Spawns `node --import tsx --import <bridge> <entry>` with exactly `env`, in `cwd`. */
   static start(entry: string, options: { env: Record<string, string>; cwd: string }): StdioChild {
-    const child = spawn(process.execPath, lessonNodeArgs(entry), {
+    const child = spawn(process.execPath, tsNodeArgs(entry, [GRAPH_BRIDGE]), {
       cwd: options.cwd,
       env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -4,7 +4,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 export interface HttpClientOptions {
@@ -22,29 +21,6 @@ export async function connectHttpClient(url: URL | string, options: HttpClientOp
   const client = new Client({ name: 'workshop-tests', version: '1.0.0' });
   await client.connect(transport);
   return client;
-}
-
-export interface StdioClientOptions {
-  command: string;
-  args: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-}
-
-/** Spawns a stdio MCP server and connects a client to it. stderr is piped so tests can read the logs. */
-export async function connectStdioClient(options: StdioClientOptions) {
-  const transport = new StdioClientTransport({
-    command: options.command,
-    args: options.args,
-    cwd: options.cwd,
-    env: { ...getDefaultEnvironment(), ...options.env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const client = new Client({ name: 'workshop-tests', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, transport, stderr: () => stderr };
 }
 
 /** The text of a tool result's text blocks, joined. */
