@@ -16,6 +16,7 @@ import {
   TelemetryHandler,
 } from '@microsoft/microsoft-graph-client';
 
+/** A Microsoft Graph client that sends `token` as its bearer token (the caller's own, or an On-Behalf-Of one). */
 export function graphClient(token: string): Client {
   const authentication = new AuthenticationHandler({ getAccessToken: async () => token });
   return Client.initWithMiddleware({

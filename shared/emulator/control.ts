@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { EntraEmulator } from './entra.ts';
 import type { GraphFake } from './graph.ts';
 
+/** Path prefix of the test and instructor controls (faults, clock, sign-outs); answered on loopback only. */
 export const CONTROL_PREFIX = '/_emulator/';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);

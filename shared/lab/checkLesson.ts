@@ -20,6 +20,10 @@ const CHECK_TIMEOUT_MS = 10 * 60_000;
 /** At most this many lines of the learner's server logs are shown; the rest stays in the events file. */
 const LOG_LINES = 40;
 
+/**
+ * `npm run check:N` (and `check:N:watch` with `watchMode`): runs lesson N's tests against the learner's
+ * code and prints the first failure with its TODO. Resolves to the exit code (0: every test passes).
+ */
 export async function checkLesson(arg: string | undefined, watchMode: boolean): Promise<number> {
   const lesson = findLesson(arg);
   if (!existsSync(lesson.testFile)) {

@@ -9,6 +9,7 @@ import { readFolder } from './starters.ts';
 import { checkEventsFile } from './state.ts';
 import { countTests, readRunEvents, type RunEvents, type TestEvent } from './suiteRun.ts';
 
+/** The latest `check:N` of one lesson, as `progress` and `hint:N` see it. */
 export interface LatestCheck {
   /** False when the lesson was never checked (or its results were cleared by reset:N). */
   ran: boolean;

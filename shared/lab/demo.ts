@@ -32,6 +32,7 @@ interface DemoModule {
   demo?: (ctx: DemoContext) => Promise<void>;
 }
 
+/** `none`: the lesson has no demo; `done`: it ran to the end; `failed`: it stopped (expected while TODOs remain). */
 export type DemoOutcome = 'none' | 'done' | 'failed';
 
 /**

@@ -43,6 +43,10 @@ function isCode(name: string): boolean {
   return !name.endsWith('.md');
 }
 
+/**
+ * `npm run diff:N`: the learner's lesson files against the solution's (or, with `starter`, the shipped
+ * starter against the solution: the whole of the learner's work). Returns the exit code.
+ */
 export function diffCommand(arg: string | undefined, options: { starter: boolean }): number {
   const lesson = findLesson(arg);
   const n = lesson.number;

@@ -11,6 +11,7 @@ import { ROOT } from './lessons.ts';
 import { bold, dim, green, npmRun, say, sayNext, yellow } from './output.ts';
 import { listenForStop } from './processes.ts';
 
+/** Starts the emulator on `EMULATOR_PORT`, prints its endpoints, apps and users, and runs until Ctrl+C. Resolves to the exit code. */
 export async function emulatorCommand(): Promise<number> {
   const config = readConfig(path.join(ROOT, '.env'));
   const stop = listenForStop();

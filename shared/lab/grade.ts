@@ -144,6 +144,10 @@ interface Run {
   result?: GradedLesson;
 }
 
+/**
+ * Grades every workspace in `options` (each lesson in its own sandbox, `options.jobs` at a time) and
+ * returns the report; writing it is the caller's choice (`writeReport`).
+ */
 export async function grade(options: GradeOptions): Promise<GradeReport> {
   const config = readGradingConfig(options.pointsFile);
   const timeLimitSeconds = options.timeLimitSeconds ?? config.timeLimitSeconds;

@@ -19,11 +19,13 @@ import path from 'node:path';
 import { repoPath, ROOT } from './lessons.ts';
 import { LabError } from './output.ts';
 
+/** A lesson's entry in `grading.json`: its total points, and points per test by full name (the rest share what is left). */
 export interface LessonPoints {
   points?: number;
   tests?: Record<string, number>;
 }
 
+/** `grading.json`, with its defaults filled in. */
 export interface GradingConfig {
   /** The file it came from, for messages and the report. */
   file: string;
@@ -32,8 +34,13 @@ export interface GradingConfig {
   lessons: Record<string, LessonPoints>;
 }
 
+/** `grading.json` at the repository root, used when `--points` is not given. */
 export const DEFAULT_POINTS_FILE = path.join(ROOT, 'grading.json');
 
+/**
+ * Reads a points file; a missing file gives the defaults (180 s per lesson, 10 points each). Throws a
+ * `LabError` naming the file and the field for JSON it cannot use.
+ */
 export function readGradingConfig(file = DEFAULT_POINTS_FILE): GradingConfig {
   const shown = file.startsWith(ROOT) ? repoPath(file) : file;
   const defaults: GradingConfig = { file: shown, timeLimitSeconds: 180, defaultLessonPoints: 10, lessons: {} };

@@ -25,6 +25,7 @@ import { readJsonState, stateDir, writeJsonState } from './state.ts';
 import { TRANSLATION } from './translations.ts';
 import { loadDotEnv } from '../config.ts';
 
+/** One `## TODO N.M: title` section of a hints file, split into its tiers. */
 export interface HintTodo {
   /** "1.4" */
   id: string;
@@ -95,6 +96,10 @@ function stateFile(): string {
   return path.join(stateDir(), 'hints.json');
 }
 
+/**
+ * `npm run hint:N`: the next tier of hints for the TODO the latest check points at (or `options.todo`);
+ * `options.reset` starts the tiers over. Returns the exit code.
+ */
 export function hintCommand(arg: string | undefined, options: { todo?: string; reset: boolean }): number {
   loadDotEnv(path.join(ROOT, '.env'));
   const lesson = findLesson(arg);

@@ -33,6 +33,7 @@ export function learnerMessage(error: SerializedError | undefined): string {
   return (kept[0]?.endsWith(':') ? kept : kept.slice(0, 1)).join('\n');
 }
 
+/** The reporter itself; vitest constructs it once per run, in its main process. */
 export default class LabReporter implements Reporter {
   private readonly file = process.env.LAB_EVENTS_FILE;
 

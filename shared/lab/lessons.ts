@@ -19,8 +19,10 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
  * a test there checks they agree). It needs Node.js 22.19+; older Node.js makes npx pick a 0.x.
  */
 export const INSPECTOR_VERSION = '2.12.0';
+/** The command learners run to start Inspector, with the pinned version. */
 export const INSPECTOR_COMMAND = `npx @modelcontextprotocol/inspector@${INSPECTOR_VERSION}`;
 
+/** How a lesson's server talks MCP: Streamable HTTP on a port, or stdio as a child of its client. */
 export type Transport = 'http' | 'stdio';
 
 /** What the lab tooling must know about a lesson beyond its folder. */
@@ -120,6 +122,7 @@ export interface Lesson extends LessonFacts {
   demoFile: string;
 }
 
+/** Which copy of a lesson: the learner's (`lessons/`) or the reference (`solutions/`). */
 export type CodeKind = 'lessons' | 'solutions';
 
 /** `NN-slug` for a table row. */

@@ -20,6 +20,7 @@ const useColor = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 /** A painter for one `util.styleText` format that leaves the text plain when colour is off. */
 const paint = (format: Parameters<typeof styleText>[0]) => (text: string) => (useColor ? styleText(format, text) : text);
 
+/** Text styles for the lab's own lines (plain when colour is off). */
 export const bold = paint('bold');
 export const dim = paint('dim');
 export const red = paint('red');

@@ -41,6 +41,7 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): ChildProc
   return spawn(process.execPath, args, { cwd: ROOT, ...options });
 }
 
+/** How a child process ended. */
 export interface Finished {
   /** The exit code; 1 when the process was killed by a signal or timed out. */
   code: number;
@@ -113,6 +114,7 @@ export async function waitForPort(
   return hasExited(child) ? 'exited' : 'timeout';
 }
 
+/** True once `child` has exited or was killed by a signal. */
 export function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }

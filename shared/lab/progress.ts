@@ -17,8 +17,10 @@ import { cleanTestEnv, runSuite } from './suiteRun.ts';
 /** A lesson's suite that runs longer than this during --recheck is stopped and counted as not passing. */
 const RECHECK_TIMEOUT_MS = 5 * 60_000;
 
+/** `done`: the latest check passed; `started`: files edited or checked; `not started`: neither. */
 export type LessonState = 'done' | 'started' | 'not started';
 
+/** Where the learner is in one lesson, and the evidence for it. */
 export interface LessonProgress {
   lesson: Lesson;
   state: LessonState;
@@ -27,6 +29,7 @@ export interface LessonProgress {
   edited: boolean | undefined;
 }
 
+/** One lesson's progress, from its latest check and a comparison with its starter (no tests run). */
 export function lessonProgress(lesson: Lesson): LessonProgress {
   const check = readLatestCheck(lesson);
   const starter = readStarter(lesson);
@@ -37,6 +40,7 @@ export function lessonProgress(lesson: Lesson): LessonProgress {
 
 const MARKS: Record<LessonState, string> = { done: '✓', started: '◐', 'not started': '○' };
 
+/** `npm run progress` (`--recheck` runs every lesson's tests first). Resolves to the exit code. */
 export async function progressCommand(options: { recheck: boolean }): Promise<number> {
   const lessons = availableLessons();
   if (options.recheck) {

@@ -14,6 +14,10 @@ import { bold, dim, green, LabError, npmRun, say, sayNext, yellow } from './outp
 import { backupsDir, checkEventsFile } from './state.ts';
 import { compareWithStarter, isUnchanged, readStarter, starterFile } from './starters.ts';
 
+/**
+ * `npm run reset:N`: restores the lesson's starter files after a yes (or `options.yes`), keeping copies
+ * of what it replaces in `.lab/backups/`. Files the learner added stay. Resolves to the exit code.
+ */
 export async function resetLesson(arg: string | undefined, options: { yes: boolean }): Promise<number> {
   const lesson = lessonToReset(arg);
   const n = lesson.number;

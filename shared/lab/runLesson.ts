@@ -34,6 +34,10 @@ const START_TIMEOUT_MS = 15_000;
 /** Exit codes that mean "stopped by Ctrl+C": 130 (POSIX shells) and STATUS_CONTROL_C_EXIT (Windows). */
 const CTRL_C_EXIT_CODES = new Set([130, 3221225786]);
 
+/**
+ * `npm run lesson:N` / `solution:N`: starts the emulator when the lesson needs it offline, then the
+ * lesson's server (or, for a stdio lesson, its demo), and runs until Ctrl+C. Resolves to the exit code.
+ */
 export async function runLesson(kind: CodeKind, arg: string | undefined): Promise<number> {
   // A ConfigError propagates to the CLI, which prints its one line.
   const config = readConfig(path.join(ROOT, '.env'));

@@ -39,6 +39,7 @@ export function freezeGraderFiles(dir: string, lessons: Lesson[]): string {
   return dir;
 }
 
+/** A scratch folder for one run of one lesson of one workspace, and what the grader checks after it. */
 export interface Sandbox {
   root: string;
   /** The folder the grader keeps for itself: results, the module gate's log. Not inside `root`. */
@@ -229,6 +230,7 @@ syncBuiltinESMExports();
 `;
 }
 
+/** A suite run in a sandbox, with what the sandbox refused during it. */
 export interface SandboxRun extends SuiteRun {
   /** Modules outside the sandbox that the code asked the module runner for (refused). */
   refusedModules: string[];
@@ -271,6 +273,7 @@ export async function runInSandbox(sandbox: Sandbox, timeoutMs: number, vitestAr
   return { ...run, refusedModules: [...new Set(refusedModules)], refusedAccess };
 }
 
+/** Deletes the sandbox and everything the run wrote into it. */
 export function removeSandbox(sandbox: Sandbox): void {
   rmSync(path.dirname(sandbox.root), { recursive: true, force: true });
 }

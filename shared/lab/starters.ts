@@ -20,6 +20,7 @@ export function startersDir(root = ROOT): string {
   return path.join(root, 'shared', 'lab', 'starters');
 }
 
+/** `shared/lab/starters/NN-slug.json`: the shipped starter of a lesson, which `reset:N` restores. */
 export function starterFile(lesson: Pick<Lesson, 'folder'>, root = ROOT): string {
   return path.join(startersDir(root), `${lesson.folder}.json`);
 }
@@ -60,6 +61,7 @@ export function readStarter(lesson: Pick<Lesson, 'folder'>, root = ROOT): Map<st
   return new Map(Object.entries(snapshot.files));
 }
 
+/** Saves the lesson's current `lessons/` folder as its shipped starter (`starters --update`). */
 export function writeStarter(lesson: Lesson, root = ROOT): void {
   const files = Object.fromEntries([...readFolder(lesson.lessonDir)].map(([name, text]) => [name, normalize(text)]));
   const snapshot: StarterSnapshot = {
@@ -83,6 +85,7 @@ export interface StarterComparison {
   extra: string[];
 }
 
+/** Compares a folder with a starter snapshot, ignoring line-ending differences. */
 export function compareWithStarter(starter: Map<string, string>, dir: string): StarterComparison {
   const current = readFolder(dir);
   const comparison: StarterComparison = { changed: [], missing: [], extra: [] };
@@ -95,6 +98,7 @@ export function compareWithStarter(starter: Map<string, string>, dir: string): S
   return comparison;
 }
 
+/** True when the folder is exactly its starter: nothing changed, missing or added. */
 export function isUnchanged(comparison: StarterComparison): boolean {
   return comparison.changed.length + comparison.missing.length + comparison.extra.length === 0;
 }

@@ -31,6 +31,7 @@ export function readJsonState<T>(file: string, fallback: T): T {
   }
 }
 
+/** Writes a JSON state file, creating its folder. */
 export function writeJsonState(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);

@@ -11,6 +11,7 @@ import { runNode, runNodeTree, vitestBin, type Finished } from './processes.ts';
 /** The reporter module vitest loads by path. */
 export const LAB_REPORTER = path.join(ROOT, 'shared', 'lab', 'labReporter.ts');
 
+/** A finished test's state, as vitest names it. */
 export type TestStatus = 'passed' | 'failed' | 'skipped' | 'pending';
 
 /** The `code` of a test's error when the lesson's own file could not be loaded (tests/support/target.ts). */
@@ -50,6 +51,7 @@ export interface ErrorEvent {
   code?: string;
 }
 
+/** Everything one run's events file holds, by kind. */
 export interface RunEvents {
   tests: TestEvent[];
   logs: LogEvent[];
@@ -69,6 +71,7 @@ export interface TestCounts {
   allPassed: boolean;
 }
 
+/** Adds up a run's events: how many tests ran, passed and failed, and whether the run passed as a whole. */
 export function countTests(events: RunEvents): TestCounts {
   const failures = events.tests.filter((test) => test.status === 'failed');
   const passed = events.tests.filter((test) => test.status === 'passed').length;
@@ -96,6 +99,7 @@ export function readRunEvents(file: string): RunEvents {
   return events;
 }
 
+/** How to run a suite once (see `runSuite`). */
 export interface SuiteOptions {
   /** Test files or folders, relative to `cwd` (e.g. tests/lessons/01-open-server.test.ts). */
   tests: string[];
@@ -117,6 +121,7 @@ export interface SuiteOptions {
   vitestArgs?: string[];
 }
 
+/** How the vitest process ended, and its events. */
 export interface SuiteRun extends Finished {
   events: RunEvents;
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import selfsigned from 'selfsigned';
 import type { WorkshopConfig } from '../config.ts';
 
+/** Where a certificate and its private key are, as PEM files. */
 export interface CertificateFiles {
   certificatePath: string;
   privateKeyPath: string;

@@ -7,8 +7,10 @@
  * the lessons make.
  */
 
+/** A customer's contract level. */
 export type CustomerTier = 'standard' | 'gold' | 'platinum';
 
+/** One customer record, as the lessons' tools return it. */
 export interface Customer {
   /** Stable ID such as `C-1001`. */
   id: string;
@@ -23,6 +25,7 @@ export interface Customer {
   notes: string;
 }
 
+/** The database: read-only, the same in every run. */
 export const CUSTOMERS: readonly Customer[] = [
   {
     id: 'C-1001',

@@ -22,6 +22,7 @@ export interface SentMail extends OutgoingMail {
   sentAt: string;
 }
 
+/** Where the lessons' `send_email` tool puts mail: kept in memory, never delivered. */
 export interface Outbox {
   send(mail: OutgoingMail): SentMail;
   /** Everything sent so far, oldest first (a copy: changing it changes nothing here). */
@@ -29,6 +30,7 @@ export interface Outbox {
   clear(): void;
 }
 
+/** Options of `createOutbox`. */
 export interface OutboxOptions {
   /** Called after each message is stored, e.g. to print it so the learner sees it land. */
   onSend?: (mail: SentMail) => void;

@@ -9,10 +9,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LabError } from '../output.ts';
 
+/** The usage line `npm run grade` prints on bad arguments. */
 export const USAGE =
   'npm run grade -- [--out dir] [--time-limit seconds] [--points file] [--lessons 1,2] [--jobs N] [--shard i/n] <workspace>...\n' +
   '       npm run grade -- --merge [--out dir] <shard report.json>...';
 
+/** What to grade and how, from the command line. */
 export interface GradeOptions {
   workspaces: string[];
   outDir: string;
@@ -26,6 +28,7 @@ export interface GradeOptions {
   shard?: { index: number; count: number };
 }
 
+/** Grade a room (or one shard of it), or merge the reports of shards into one. */
 export type GradeCommand = { kind: 'grade'; options: GradeOptions } | { kind: 'merge'; reports: string[]; outDir: string };
 
 const OPTIONS = {
@@ -44,6 +47,10 @@ function positiveInteger(text: string, option: string, example: string): number 
   return value;
 }
 
+/**
+ * `npm run grade` arguments → what to do. Throws a `LabError` with the usage line for anything it does
+ * not understand (an unknown option, `--jobs 0`, `--shard 3/2`, no workspace).
+ */
 export function parseGradeArgs(argv: string[]): GradeCommand {
   let parsed;
   try {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+/** File path → SHA-256 of its content (hex). */
 export type Digest = Map<string, string>;
 
 /** Every file under `paths` (files or folders; `node_modules` skipped, links not followed) → its hash. */

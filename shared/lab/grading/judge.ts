@@ -5,6 +5,7 @@
 import { LESSON_LOAD_ERROR, type RunEvents, type TestEvent } from '../suiteRun.ts';
 import { round, sum, type GradedLesson, type GradedTest, type GradedTestStatus, type LessonStatus } from './report.ts';
 
+/** One lesson's tests and the points each is worth, from `grading.json`. */
 export interface Plan {
   number: number;
   folder: string;

@@ -6,9 +6,12 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { LabError } from '../output.ts';
 
+/** How one lesson's run ended; `tampered` and `import-error` score 0 whatever the tests said. */
 export type LessonStatus = 'passed' | 'failed' | 'timeout' | 'crashed' | 'import-error' | 'missing' | 'tampered';
+/** A test's outcome; `not-run` when the run stopped (time limit, crash) before the test finished. */
 export type GradedTestStatus = 'passed' | 'failed' | 'skipped' | 'not-run';
 
+/** One test of one lesson of one workspace. */
 export interface GradedTest {
   fullName: string;
   status: GradedTestStatus;
@@ -18,6 +21,7 @@ export interface GradedTest {
   maxPoints: number;
 }
 
+/** One lesson of one workspace: its status, points and tests. */
 export interface GradedLesson {
   number: number;
   folder: string;
@@ -34,6 +38,7 @@ export interface GradedLesson {
   tests: GradedTest[];
 }
 
+/** One learner's workspace, every lesson graded. */
 export interface GradedWorkspace {
   name: string;
   path: string;
@@ -44,6 +49,7 @@ export interface GradedWorkspace {
   lessons: GradedLesson[];
 }
 
+/** A lesson as graded in this report: its tests and their points. */
 export interface LessonPlan {
   number: number;
   folder: string;
@@ -52,6 +58,7 @@ export interface LessonPlan {
   tests: Array<{ fullName: string; points: number }>;
 }
 
+/** `report.json`: everything a grading run found, enough to rebuild the table and the CSV. */
 export interface GradeReport {
   gradedAt: string;
   pointsFile: string;
@@ -67,6 +74,7 @@ export interface GradeReport {
   warnings: string[];
 }
 
+/** How each status reads in the table and the CSV. */
 export const STATUS_WORD: Record<LessonStatus, string> = {
   passed: 'passed',
   failed: 'failing tests',
@@ -85,10 +93,12 @@ export const LEGEND = [
   '         submission itself is never written): the points stand, but look at that code',
 ];
 
+/** Points are kept to two decimals (a test may be worth a third of a point). */
 export function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/** The sum of points, rounded like `round`. */
 export function sum(values: number[]): number {
   return round(values.reduce((total, value) => total + value, 0));
 }
@@ -124,6 +134,7 @@ function csvField(value: string | number): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** The report as CSV for a gradebook: one row per workspace, one column per lesson, then total, max and notes. */
 export function formatCsv(report: GradeReport): string {
   const header = ['workspace', ...report.lessons.map((lesson) => `lesson ${lesson.number}`), 'total', 'max', 'notes'];
   const rows = report.workspaces.map((workspace) => {
@@ -150,6 +161,7 @@ export function closingWarnings(report: GradeReport): string[] {
   ];
 }
 
+/** Writes `report.json` and `grades.csv` into `outDir` (created if missing). */
 export function writeReport(report: GradeReport, outDir: string): void {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
