@@ -8,7 +8,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 /** The delegated scopes the API's app registration exposes (short names). */
 export const SCOPES = {
@@ -60,7 +60,7 @@ export function supportedScopes(appIdUri: string): string[] {
 
 /** True when the caller may use a tool with this permission. */
 export function isAllowed(auth: AuthInfo, permission: ToolPermission, appIdUri: string): boolean {
-  const caller = auth.extra as unknown as CallerClaims;
+  const caller = callerOf(auth);
   if (caller.appOnly) return permission.appRole !== undefined && caller.roles.includes(permission.appRole);
   return auth.scopes.includes(qualifiedScope(appIdUri, permission.scope));
 }
@@ -114,7 +114,7 @@ export function toolPermissionGate({ appIdUri, resourceMetadataUrl, audit }: Too
   return (req, res, next) => {
     const auth = req.auth;
     if (!auth) throw new Error('toolPermissionGate must run after requireBearerAuth.');
-    const caller = auth.extra as unknown as CallerClaims;
+    const caller = callerOf(auth);
     for (const tool of calledTools(req.body)) {
       const permission = TOOL_PERMISSIONS[tool];
       if (permission && isAllowed(auth, permission, appIdUri)) {

@@ -15,7 +15,7 @@ import { DistributedCachePlugin, type ICacheClient, type ICachePlugin, type IPar
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { createClient } from 'redis';
 import type { Logger } from 'pino';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 /** How long an idle caller's cache entry lives. MSAL drops expired tokens itself; this bounds the store. */
 export const ENTRY_TTL_SECONDS = 24 * 3600;
@@ -53,8 +53,8 @@ export function oboCachePlugin(store: TokenStore, auth: AuthInfo): ICachePlugin 
  * stored. One partition per caller also means one caller's entry is never handed to another.
  */
 export function callerPartition(auth: AuthInfo): IPartitionManager {
-  // TODO 5.3: One partition per caller. getKey: `obo:<oid>.<tid>` of the verified caller (auth.extra is a
-  // CallerClaims); extractKey: `obo:<account.homeAccountId>`, which is `<oid>.<tid>` too. Both must agree.
+  // TODO 5.3: One partition per caller. getKey: `obo:<oid>.<tid>` of the verified caller (callerOf(auth),
+  // from verifier.ts); extractKey: `obo:<account.homeAccountId>`, which is `<oid>.<tid>` too. Both must agree.
   // See README, step 5.3.
   void auth;
   return {

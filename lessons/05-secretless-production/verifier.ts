@@ -27,6 +27,11 @@ export interface CallerClaims {
   name?: string;
 }
 
+/** The caller a verified request carries: the `extra` this verifier put into its AuthInfo. */
+export function callerOf(auth: AuthInfo): CallerClaims {
+  return auth.extra as unknown as CallerClaims;
+}
+
 /**
  * Builds the verifier `requireBearerAuth` calls. Make it once per process: the JWKS it holds caches
  * the tenant's signing keys, refetches them when a token names an unknown `kid`, and waits 30 s

@@ -7,7 +7,7 @@
  * MCP: https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
  */
 import type { AuthInfo, ScopeChallengeHandler } from '@modelcontextprotocol/server';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 /** The delegated scopes the API's app registration exposes (short names). */
 export const SCOPES = {
@@ -54,7 +54,7 @@ export function supportedScopes(appIdUri: string): string[] {
 
 /** True when the caller may use a tool with this permission. */
 export function isAllowed(auth: AuthInfo, permission: ToolPermission, appIdUri: string): boolean {
-  const caller = auth.extra as unknown as CallerClaims;
+  const caller = callerOf(auth);
   if (caller.appOnly) return permission.appRole !== undefined && caller.roles.includes(permission.appRole);
   return auth.scopes.includes(qualifiedScope(appIdUri, permission.scope));
 }

@@ -8,7 +8,7 @@ import { McpServer, type AuthInfo, type CallToolResult, type ServerContext } fro
 import { CUSTOMERS, findCustomer, searchCustomers } from '../../shared/world/customers.ts';
 import type { GraphService } from './graph.ts';
 import { APP_ROLES, toolScopeChallenge } from './scopes.ts';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 export interface ToolDeps {
   graph: GraphService;
@@ -160,10 +160,6 @@ function callerAuth(ctx: ServerContext): AuthInfo | undefined {
   // TODO 6.3: Return the AuthInfo that requireBearerAuth attached to the HTTP request. In v1 it was
   // `extra.authInfo`; in v2 it sits in the context's HTTP group. See README, step 6.3.
   return undefined;
-}
-
-function callerOf(auth: AuthInfo): CallerClaims {
-  return auth.extra as unknown as CallerClaims;
 }
 
 function notAuthenticated(): CallToolResult {

@@ -26,6 +26,11 @@ export interface CallerClaims {
   name?: string;
 }
 
+/** The caller a verified request carries: the `extra` this verifier put into its AuthInfo. */
+export function callerOf(auth: AuthInfo): CallerClaims {
+  return auth.extra as unknown as CallerClaims;
+}
+
 /**
  * Builds the verifier `requireBearerAuth` calls. Make it once per process: the JWKS it holds caches
  * the tenant's signing keys and refetches them at most once per 30 s cooldown.

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CUSTOMERS, findCustomer, searchCustomers } from '../../shared/world/customers.ts';
 import type { GraphService } from './graph.ts';

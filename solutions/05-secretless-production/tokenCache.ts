@@ -15,7 +15,7 @@ import { DistributedCachePlugin, type ICacheClient, type ICachePlugin, type IPar
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { createClient } from 'redis';
 import type { Logger } from 'pino';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 /** How long an idle caller's cache entry lives. MSAL drops expired tokens itself; this bounds the store. */
 export const ENTRY_TTL_SECONDS = 24 * 3600;
@@ -53,7 +53,7 @@ export function oboCachePlugin(store: TokenStore, auth: AuthInfo): ICachePlugin 
  * stored. One partition per caller also means one caller's entry is never handed to another.
  */
 export function callerPartition(auth: AuthInfo): IPartitionManager {
-  const caller = auth.extra as unknown as CallerClaims;
+  const caller = callerOf(auth);
   return {
     getKey: async () => `obo:${caller.oid}.${caller.tid}`,
     extractKey: async (account) => `obo:${account.homeAccountId}`,

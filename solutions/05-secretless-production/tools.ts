@@ -5,12 +5,11 @@
  */
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CUSTOMERS, findCustomer, searchCustomers } from '../../shared/world/customers.ts';
 import type { GraphService } from './graph.ts';
 import { APP_ROLES } from './scopes.ts';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 export interface ToolDeps {
   graph: GraphService;
@@ -142,10 +141,6 @@ export function createMcpServer(deps: ToolDeps): McpServer {
   );
 
   return server;
-}
-
-function callerOf(auth: AuthInfo): CallerClaims {
-  return auth.extra as unknown as CallerClaims;
 }
 
 function notAuthenticated(): CallToolResult {

@@ -7,7 +7,7 @@
  * MCP: https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
  */
 import type { AuthInfo, ScopeChallengeHandler } from '@modelcontextprotocol/server';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 /** The delegated scopes the API's app registration exposes (short names). */
 export const SCOPES = {
@@ -54,7 +54,7 @@ export function supportedScopes(appIdUri: string): string[] {
 
 /** True when the caller may use a tool with this permission. */
 export function isAllowed(auth: AuthInfo, permission: ToolPermission, appIdUri: string): boolean {
-  const caller = auth.extra as unknown as CallerClaims;
+  const caller = callerOf(auth);
   if (caller.appOnly) return permission.appRole !== undefined && caller.roles.includes(permission.appRole);
   return auth.scopes.includes(qualifiedScope(appIdUri, permission.scope));
 }
@@ -72,7 +72,7 @@ export function toolScopeChallenge(tool: string, appIdUri: string): ScopeChallen
     // No caller at all: requireBearerAuth was left out. Refuse rather than run the tool.
     if (!authInfo) return { scopes: [needed], errorDescription: `The tool ${tool} needs a verified caller` };
     if (isAllowed(authInfo, permission, appIdUri)) return undefined;
-    const caller = authInfo.extra as unknown as CallerClaims;
+    const caller = callerOf(authInfo);
     return {
       // The challenge names the complete set to ask for: the missing scope and those the token
       // already has, so a client that replaces its token on step-up keeps what it could do.

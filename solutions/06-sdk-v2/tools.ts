@@ -8,7 +8,7 @@ import { McpServer, type AuthInfo, type CallToolResult, type ServerContext } fro
 import { CUSTOMERS, findCustomer, searchCustomers } from '../../shared/world/customers.ts';
 import type { GraphService } from './graph.ts';
 import { APP_ROLES, toolScopeChallenge } from './scopes.ts';
-import type { CallerClaims } from './verifier.ts';
+import { callerOf } from './verifier.ts';
 
 export interface ToolDeps {
   graph: GraphService;
@@ -158,10 +158,6 @@ export function createMcpServer({ graph, appIdUri }: ToolDeps): McpServer {
  */
 function callerAuth(ctx: ServerContext): AuthInfo | undefined {
   return ctx.http?.authInfo;
-}
-
-function callerOf(auth: AuthInfo): CallerClaims {
-  return auth.extra as unknown as CallerClaims;
 }
 
 function notAuthenticated(): CallToolResult {
