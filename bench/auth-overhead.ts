@@ -65,6 +65,8 @@ async function serve(): Promise<void> {
   const env = { PORT: String(port), EMULATOR_URL: emulator.url.origin };
   const config = loadConfig(env);
   const productionConfig = loadConfig({ ...env, PORT: String((productionServer.address() as AddressInfo).port) });
+  // The servers' MCP URLs are the API's Application ID URIs, registered as on a tenant (matched exactly).
+  for (const { mcpUrl } of [config, productionConfig]) emulator.emulator.addApiAppIdUri(mcpUrl);
 
   const lesson1 = await import('../solutions/01-open-server/server.ts');
   const lesson4 = await import('../solutions/04-resource-server/app.ts');

@@ -23,6 +23,8 @@ export async function freePort(): Promise<number> {
 
 export interface Lab {
   emulatorUrl: URL;
+  /** Registers a lesson server's MCP URL as the API's Application ID URI (matched exactly, as in Entra); returns its removal. */
+  registerMcpUrl(mcpUrl: URL): () => void;
   /** The lab state folder (LAB_STATE_DIR): the emulator's keys and sign-ins, lesson 2's token cache. */
   stateDir: string;
   /** Environment for a lesson process: offline, this emulator, this state folder. */
@@ -46,6 +48,7 @@ export async function startLab(): Promise<Lab> {
   };
   return {
     emulatorUrl: emulator.url,
+    registerMcpUrl: (mcpUrl) => emulator.emulator.addApiAppIdUri(mcpUrl),
     stateDir,
     env,
     async close() {
@@ -65,6 +68,8 @@ export interface LessonServer {
 /** Starts lesson N's reference solution (an HTTP lesson) on `port` and waits until it listens. */
 export async function startSolution(lab: Lab, lessonNumber: number, port: number): Promise<LessonServer> {
   const lesson = findLesson(String(lessonNumber));
+  const mcpUrl = new URL(`http://localhost:${port}/mcp`);
+  const unregister = lab.registerMcpUrl(mcpUrl);
   const preload = lesson.needsGraphBridge ? [GRAPH_BRIDGE] : [];
   const child: ChildProcess = spawnNode(tsNodeArgs(path.join(lesson.solutionDir, 'main.ts'), preload), {
     env: { ...lab.env, PORT: String(port) },
@@ -75,12 +80,16 @@ export async function startSolution(lab: Lab, lessonNumber: number, port: number
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const started = await waitForPort(port, child, 60_000);
   if (started !== 'listening') {
+    unregister();
     await stopChild(child);
     throw new Error(`Lesson ${lessonNumber}'s solution did not start on port ${port} (${started}):\n${output}`);
   }
   return {
-    mcpUrl: new URL(`http://localhost:${port}/mcp`),
+    mcpUrl,
     output: () => output,
-    stop: () => stopChild(child),
+    stop: async () => {
+      unregister();
+      await stopChild(child);
+    },
   };
 }

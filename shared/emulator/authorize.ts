@@ -96,7 +96,7 @@ async function startAuthorize(emulator: EmulatorContext, request: Request, param
   try {
     if (params.get('response_type') !== 'code') throw Errors.unsupportedResponseType(params.get('response_type') ?? '(none)');
     if (auth.codeChallenge && (params.get('code_challenge_method') ?? 'plain') !== 'S256') throw Errors.pkceMethod();
-    const resolved = resolveScopes(auth.scope, auth.resource);
+    const resolved = resolveScopes(auth.scope, auth.resource, emulator.identifierUris);
     const unconsented = unconsentedPermissions(client, resolved, auth.scope);
     const sessionUser = sessionUserOf(emulator, request);
     const hinted = auth.loginHint ? findUser(auth.loginHint) : undefined;
@@ -123,7 +123,7 @@ async function startAuthorize(emulator: EmulatorContext, request: Request, param
         requestId,
         client,
         resourceName: resolved.resource.displayName,
-        scopes: [...grantedPermissions(resolved), ...describeOidcScopes(resolved.oidc)],
+        scopes: [...grantedPermissions(resolved, client), ...describeOidcScopes(resolved.oidc)],
         users: USERS,
         hintedOid: (auth.loginHint ? hinted : sessionUser)?.oid,
       }),

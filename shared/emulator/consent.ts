@@ -24,7 +24,7 @@ export function unconsentedPermissions(client: AppRegistration, resolved: Resolv
   if (!asksForPermissions || resolved.isDefault) return [];
   if (resolved.resource.preAuthorizedClientIds?.includes(client.clientId)) return [];
   const consented = client.adminConsent?.[resolved.resource.clientId] ?? [];
-  return grantedPermissions(resolved).filter((permission) => !consented.some((name) => name.toLowerCase() === permission.toLowerCase()));
+  return grantedPermissions(resolved, client).filter((permission) => !consented.some((name) => name.toLowerCase() === permission.toLowerCase()));
 }
 
 /**

@@ -7,6 +7,7 @@ import type { JWK } from 'jose';
 import type { CertificateStore } from './clientAuth.ts';
 import type { TenantEndpoints } from './endpoints.ts';
 import type { EmulatorEvent } from './events.ts';
+import type { IdentifierUris } from './scopes.ts';
 import type { SigningKey } from './keys.ts';
 import type { EmulatorStore } from './store.ts';
 import type { TokenContext } from './tokens.ts';
@@ -49,6 +50,8 @@ export interface EmulatorContext {
   readonly store: EmulatorStore;
   /** Certificates registered as client credentials. */
   readonly certificates: CertificateStore;
+  /** Each app's Application ID URIs in this emulator (the directory's, with the URL the lesson serves). */
+  readonly identifierUris: IdentifierUris;
   /** The clock, in epoch milliseconds. */
   now(): number;
   /** Tells the subscribers of `emulator.events` what happened. */

@@ -28,7 +28,7 @@ export async function issueDeviceCode({ request, emulator }: Exchange): Promise<
   if (!client) throw Errors.unknownClient(form.get('client_id') ?? '(none)');
   if (client.kind !== 'public' || !client.allowPublicClientFlows) throw Errors.publicFlowsNotAllowed(client.clientId);
   const scope = form.get('scope') ?? '';
-  resolveScopes(scope, form.get('resource')); // refuses a bad scope now, not at the first poll
+  resolveScopes(scope, form.get('resource'), emulator.identifierUris); // refuses a bad scope now, not at the first poll
   const deviceCode = randomBytes(32).toString('base64url');
   const userCode = randomUserCode();
   const lifetime = emulator.settings.deviceCodeLifetimeSeconds;

@@ -17,7 +17,7 @@ import { authorizeFromForm, authorizeFromQuery, logout } from './authorize.ts';
 import { CertificateStore } from './clientAuth.ts';
 import { DEFAULT_SETTINGS, type EmulatorContext, type EmulatorSettings, type RefreshRecord, type RouteHandler, type SessionRecord } from './context.ts';
 import { DEVICE_LOGIN_PATH, issueDeviceCode, showDeviceLogin, submitDeviceLogin } from './deviceCode.ts';
-import { ALL_APPS, TENANT_DOMAIN, TENANT_ID, USERS, findApp, findUser } from './directory.ts';
+import { ALL_APPS, API_APP_ID_URI, APPS, TENANT_DOMAIN, TENANT_ID, USERS, findApp, findUser, type AppRegistration } from './directory.ts';
 import { serveJwks, serveOpenIdConfiguration } from './discovery.ts';
 import { TENANT_PATHS, tenantEndpoints, type TenantEndpoints } from './endpoints.ts';
 import { EntraError, Errors, errorResponse } from './errors.ts';
@@ -54,6 +54,12 @@ export interface EmulatorOptions {
    * Default: none.
    */
   certificatesDir?: string;
+  /**
+   * The MCP API's Application ID URI for this run: the MCP URL the lesson serves (`config.mcpUrl`), as
+   * you would register it on a tenant. Default `http://localhost:3001/mcp`. Like Entra ID, the emulator
+   * matches identifier URIs exactly, so a `resource` or scope for any other URL (another port) is refused.
+   */
+  apiAppIdUri?: string | URL;
 }
 
 /** What a test asks {@link EntraEmulator.issueAccessToken} for. */
@@ -124,6 +130,8 @@ export class EntraEmulator {
   readonly #store: EmulatorStore;
   readonly #certificates: CertificateStore;
   readonly #context: EmulatorContext;
+  /** The MCP API's URL identifier URIs: the run's own, and those tests added. */
+  readonly #apiAppIdUris: string[];
 
   /**
    * @param options See {@link EmulatorOptions}.
@@ -139,12 +147,14 @@ export class EntraEmulator {
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
     this.#store = options.store ?? new EmulatorStore(this.now);
     this.#certificates = new CertificateStore(options.certificatesDir);
+    this.#apiAppIdUris = [options.apiAppIdUri ? appIdUri(options.apiAppIdUri) : API_APP_ID_URI];
     this.#context = {
       origin: this.origin,
       endpoints: this.endpoints,
       settings: this.settings,
       store: this.#store,
       certificates: this.#certificates,
+      identifierUris: (app) => this.identifierUris(app),
       now: () => this.now(),
       emit: (event) => this.events.emit(event),
       tokenContext: () => this.#tokenContext(),
@@ -176,6 +186,32 @@ export class EntraEmulator {
   }
 
   // ---------------------------------------------------------------- controls for tests and lessons
+
+  /** An app's Application ID URIs in this emulator (`identifierUris`); the MCP API's include the run's MCP URL. */
+  identifierUris(app: AppRegistration): readonly string[] {
+    const registered = app.api?.identifierUris ?? [];
+    if (app.clientId !== APPS.mcpApi.clientId) return registered;
+    return [...this.#apiAppIdUris, ...registered.filter((uri) => uri !== API_APP_ID_URI)];
+  }
+
+  /**
+   * Adds an Application ID URI to the MCP API (Expose an API), for a test that serves the lesson on a
+   * port of its own: it registers the MCP URL it actually serves, as you would on a tenant.
+   *
+   * @returns Removes the URI again (call it when the server stops).
+   * @example
+   * ```ts
+   * const unregister = emulator.addApiAppIdUri(config.mcpUrl); // http://localhost:49152/mcp
+   * ```
+   */
+  addApiAppIdUri(uri: string | URL): () => void {
+    const added = appIdUri(uri);
+    this.#apiAppIdUris.push(added);
+    return () => {
+      const at = this.#apiAppIdUris.indexOf(added);
+      if (at >= 0) this.#apiAppIdUris.splice(at, 1);
+    };
+  }
 
   /**
    * Revokes every refresh token and browser session of a user, as an admin's "revoke sessions" does.
@@ -231,12 +267,12 @@ export class EntraEmulator {
     const app = findApp(request.client);
     if (!app) throw new Error(`No app registration with client ID ${request.client}.`);
     const user = request.user ? findUser(request.user) : undefined;
-    const resolved = resolveScopes(request.scope, request.resource);
+    const resolved = resolveScopes(request.scope, request.resource, this.#context.identifierUris);
     const roles = user
       ? user.apiRoles.filter((role) => resolved.resource.api?.appRoles.includes(role))
       : [...(app.appRoleAssignments?.[resolved.resource.clientId] ?? [])];
     const clientAuthMethod = app.kind === 'public' ? ClientAuthMethod.none : ClientAuthMethod.secret;
-    const scopes = user ? grantedPermissions(resolved) : [];
+    const scopes = user ? grantedPermissions(resolved, app) : [];
     const issued = await mintAccessToken({ resource: resolved.resource, client: app, user, scopes, roles, clientAuthMethod }, this.#tokenContext(), this.#signingKeys());
     if (!request.claims) return issued;
     const payload: Record<string, unknown> = { ...decodeJwt(issued), ...request.claims };
@@ -252,6 +288,11 @@ export class EntraEmulator {
   #signingKeys(): { tenant: SigningKey; graph: SigningKey } {
     return { tenant: this.keys.tenant[this.keys.tenant.length - 1]!, graph: this.keys.graph };
   }
+}
+
+/** An identifier URI as given: a URL's `href`, a string verbatim (Entra compares them character for character). */
+function appIdUri(uri: string | URL): string {
+  return uri instanceof URL ? uri.href : uri;
 }
 
 /**

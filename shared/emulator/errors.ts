@@ -3,6 +3,7 @@
  * `AADSTS…` number, trace and correlation IDs, so MSAL and learners see what real Entra would send.
  */
 import { randomUUID } from 'node:crypto';
+import { TENANT_ID } from './directory.ts';
 
 /** An error the emulator answers with, as Entra would: thrown by handlers, turned into a response by the core. */
 export class EntraError extends Error {
@@ -82,12 +83,18 @@ export const Errors = {
       "Provided value for the input parameter scope is not valid because it contains more than one resource. Request one resource's scopes at a time.",
     ),
   resourceNotFound: (resource: string) =>
-    new EntraError('invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant.`),
-  resourceMismatch: (resource: string) =>
+    new EntraError(
+      'invalid_resource',
+      500011,
+      `The resource principal named ${resource} was not found in the tenant named ${TENANT_ID}. ` +
+        'This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
+        'You might have sent your authentication request to the wrong tenant.',
+    ),
+  resourceMismatch: (resource: string, hint = '') =>
     new EntraError(
       'invalid_target',
       9010010,
-      `The resource parameter provided in the request doesn't match with the requested scopes. resource='${resource}'.`,
+      `The resource parameter provided in the request doesn't match with the requested scopes. resource='${resource}'.${hint ? ` ${hint}` : ''}`,
     ),
   clientCredentialsNeedDefault: () =>
     new EntraError(

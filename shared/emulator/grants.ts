@@ -90,7 +90,7 @@ const clientCredentialsForm = z.object({ scope: required, resource: z.string().o
 const clientCredentialsGrant: Grant = async ({ app, method }, form, emulator) => {
   if (method === ClientAuthMethod.none) throw Errors.credentialsRequired();
   const params = parseForm(clientCredentialsForm, form);
-  const resolved = resolveScopes(params.scope, params.resource);
+  const resolved = resolveScopes(params.scope, params.resource, emulator.identifierUris);
   if (!resolved.isDefault) throw Errors.clientCredentialsNeedDefault();
   const roles = app.appRoleAssignments?.[resolved.resource.clientId] ?? [];
   const accessToken = await mintAccessToken(
@@ -194,9 +194,9 @@ interface UserTokenRequest {
 /** The token response for a user: access token, and ID token, refresh token and client_info as asked. */
 async function userTokens(emulator: EmulatorContext, request: UserTokenRequest): Promise<IssuedTokens> {
   const { client, user } = request;
-  const resolved = resolveScopes(request.scope, request.resource);
+  const resolved = resolveScopes(request.scope, request.resource, emulator.identifierUris);
   requireConsent(client.app, resolved, request.scope);
-  const granted = grantedPermissions(resolved);
+  const granted = grantedPermissions(resolved, client.app);
   const roles = user.apiRoles.filter((role) => resolved.resource.api?.appRoles.includes(role));
   const tokenContext = emulator.tokenContext();
   const accessToken = await mintAccessToken(

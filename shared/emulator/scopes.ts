@@ -2,9 +2,22 @@
  * Turning a `scope` request parameter into "which resource, which permissions", as Entra does:
  * one resource per request, unqualified names belong to `resource` if given and to Microsoft Graph
  * otherwise, and `resource` (RFC 8707) must be one of the resource's Application ID URIs.
+ *
+ * Application ID URIs match exactly, character for character, as in Entra ID: no other port, no
+ * trailing slash, no other case. Entra answers a `resource` that is no identifier URI of the scopes'
+ * app with AADSTS9010010, which is what MCP clients that add a trailing slash get (see
+ * https://github.com/modelcontextprotocol/typescript-sdk/pull/1972 and anthropics/claude-code#52871),
+ * and a scope whose prefix names no app with AADSTS500011 ("resource principal ... was not found").
+ * Only client IDs, being GUIDs, match in any case.
  */
 import { ALL_APPS, GRAPH_APP_ID, type AppRegistration } from './directory.ts';
 import { Errors } from './errors.ts';
+
+/**
+ * An app's Application ID URIs (`identifierUris`) in this emulator: the directory's, or those a run
+ * registered for the lesson's own URL (EntraEmulator's `apiAppIdUri`).
+ */
+export type IdentifierUris = (app: AppRegistration) => readonly string[];
 
 /** The OpenID Connect scopes Entra accepts next to one resource's scopes. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -22,16 +35,9 @@ export interface ResolvedScopes {
   identifier: string;
 }
 
-/** Finds an app by client ID, `api://{clientId}`, or an Application ID URI. */
-export function findResource(identifier: string): AppRegistration | undefined {
-  const wanted = normalize(identifier);
-  return ALL_APPS.find(
-    (app) =>
-      app.api &&
-      (app.clientId === wanted ||
-        `api://${app.clientId}` === wanted ||
-        app.api.identifierUris.some((uri) => sameIdentifier(normalize(uri), wanted))),
-  );
+/** Finds the app that exposes an API under this client ID or exactly this Application ID URI. */
+export function findResource(identifier: string, identifierUris: IdentifierUris): AppRegistration | undefined {
+  return ALL_APPS.find((app) => app.api && (app.clientId === identifier.toLowerCase() || identifierUris(app).includes(identifier)));
 }
 
 /**
@@ -39,15 +45,16 @@ export function findResource(identifier: string): AppRegistration | undefined {
  *
  * @param scopeParam Space-separated scopes, e.g. `openid offline_access User.Read`.
  * @param resourceParam The `resource` parameter (RFC 8707), if any.
+ * @param identifierUris The apps' Application ID URIs in this emulator.
  * @throws EntraError for several resources, an unknown resource or permission, or a `resource` that does not match.
  */
-export function resolveScopes(scopeParam: string, resourceParam?: string | null): ResolvedScopes {
+export function resolveScopes(scopeParam: string, resourceParam: string | null | undefined, identifierUris: IdentifierUris): ResolvedScopes {
   const requested = scopeParam.split(/\s+/).filter(Boolean);
   const oidc = requested.filter((scope) => OIDC_SCOPES.includes(scope.toLowerCase()));
   const rest = requested.filter((scope) => !OIDC_SCOPES.includes(scope.toLowerCase()));
 
-  const explicit = resourceParam ? findResource(resourceParam) : undefined;
-  if (resourceParam && !explicit) throw Errors.resourceNotFound(resourceParam);
+  const explicit = resourceParam ? findResource(resourceParam, identifierUris) : undefined;
+  if (resourceParam && !explicit) throw Errors.resourceMismatch(resourceParam, 'No app of this tenant has it as its Application ID URI (they match exactly: port, path, case, no trailing slash).');
 
   let resource: AppRegistration | undefined;
   let identifier = '';
@@ -56,16 +63,16 @@ export function resolveScopes(scopeParam: string, resourceParam?: string | null)
     const slash = scope.lastIndexOf('/');
     const prefix = slash > 0 ? scope.slice(0, slash) : undefined;
     const name = slash > 0 ? scope.slice(slash + 1) : scope;
-    const app = prefix ? findResource(prefix) : (explicit ?? findResource(GRAPH_APP_ID));
+    const app = prefix ? findResource(prefix, identifierUris) : (explicit ?? findResource(GRAPH_APP_ID, identifierUris));
     if (!app) throw Errors.resourceNotFound(prefix!);
     if (resource && resource !== app) throw Errors.multipleResources();
     resource = app;
-    identifier = prefix ?? (explicit ? resourceParam! : app.api!.identifierUris[0]);
+    identifier = prefix ?? (explicit ? resourceParam! : identifierUris(app)[0]!);
     permissions.push(name);
   }
   // Only OpenID scopes: Entra still hands out a Graph token for the user's own profile.
-  resource ??= explicit ?? findResource(GRAPH_APP_ID)!;
-  if (!identifier) identifier = resource.api!.identifierUris[0];
+  resource ??= explicit ?? findResource(GRAPH_APP_ID, identifierUris)!;
+  if (!identifier) identifier = identifierUris(resource)[0]!;
   if (permissions.length === 0) permissions.push(resource.clientId === GRAPH_APP_ID ? 'User.Read' : '.default');
 
   if (explicit && explicit !== resource) throw Errors.resourceMismatch(resourceParam!);
@@ -84,10 +91,19 @@ export function resolveScopes(scopeParam: string, resourceParam?: string | null)
   return { resource, permissions, isDefault, oidc, identifier };
 }
 
-/** The scope names a token grants: `.default` expands to every exposed scope (admin consent). */
-export function grantedPermissions(resolved: ResolvedScopes): string[] {
-  if (resolved.isDefault) return [...resolved.resource.api!.scopes];
+/**
+ * The scope names a user token for `client` grants. `<resource>/.default` means "what was consented",
+ * as in Entra (https://learn.microsoft.com/entra/identity-platform/scopes-oidc#the-default-scope):
+ * every exposed scope when the API pre-authorizes the client, else only the administrator's consent,
+ * so `.default` never hands out a permission nobody consented to (Graph's `Mail.Read` here).
+ */
+export function grantedPermissions(resolved: ResolvedScopes, client: AppRegistration): string[] {
   const declared = resolved.resource.api!.scopes;
+  if (resolved.isDefault) {
+    if (resolved.resource.preAuthorizedClientIds?.includes(client.clientId)) return [...declared];
+    const consented = client.adminConsent?.[resolved.resource.clientId] ?? [];
+    return declared.filter((name) => consented.some((permission) => permission.toLowerCase() === name.toLowerCase()));
+  }
   return resolved.permissions.map((permission) => declared.find((name) => name.toLowerCase() === permission.toLowerCase()) ?? permission);
 }
 
@@ -99,19 +115,10 @@ export function responseScope(resolved: ResolvedScopes, granted: string[]): stri
   return [...names, ...oidc].join(' ');
 }
 
-function normalize(identifier: string): string {
-  return identifier.trim().replace(/\/+$/, '').toLowerCase();
-}
-
-/** Loopback URIs match on any port, so tests and lessons can run on free ports (as Entra does for redirect URIs). */
-function sameIdentifier(registered: string, given: string): boolean {
-  if (registered === given) return true;
-  return sameLoopbackUri(registered, given);
-}
-
 /**
  * Whether two URIs are the same loopback address but for the port: `http`, host `localhost` or
- * `127.0.0.1` (the same in both), same path and query. Entra matches loopback redirect URIs this way.
+ * `127.0.0.1` (the same in both), same path and query. Entra matches loopback redirect URIs this way,
+ * and only redirect URIs: Application ID URIs match exactly ({@link findResource}).
  *
  * @example
  * ```ts

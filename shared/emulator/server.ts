@@ -28,6 +28,8 @@ export interface EmulatorServerOptions {
   /** Serve an existing emulator (tests); otherwise one is made. */
   emulator?: EntraEmulator;
   graph?: GraphFake;
+  /** The MCP API's Application ID URI: the lesson's MCP URL (see EmulatorOptions). Default `http://localhost:3001/mcp`. */
+  apiAppIdUri?: string | URL;
   /** Called with one line per sign-in, token, refusal and mail, for the learner's console (see {@link followEvents}). */
   onEvent?: (line: string) => void;
 }
@@ -60,7 +62,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://localhost:${port}`);
 
-  const emulator = options.emulator ?? (await persistentEmulator(url, options.stateDir));
+  const emulator = options.emulator ?? (await persistentEmulator(url, options.stateDir, options.apiAppIdUri));
   const graph = options.graph ?? new GraphFake(emulator);
   const unfollow = options.onEvent ? followEvents(emulator, graph, options.onEvent) : () => {};
   const initial = { accessTokenLifetimeSeconds: emulator.settings.accessTokenLifetimeSeconds };
@@ -80,12 +82,13 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
   };
 }
 
-async function persistentEmulator(url: URL, stateDir?: string): Promise<EntraEmulator> {
-  if (!stateDir) return createEntraEmulator({ url });
+async function persistentEmulator(url: URL, stateDir?: string, apiAppIdUri?: string | URL): Promise<EntraEmulator> {
+  if (!stateDir) return createEntraEmulator({ url, apiAppIdUri });
   const dir = path.join(stateDir, 'emulator');
   const now = Date.now;
   return createEntraEmulator({
     url,
+    apiAppIdUri,
     now,
     keys: await loadOrCreateKeySet(path.join(dir, 'keys.json')),
     store: new EmulatorStore(now, path.join(dir, 'state.json')),

@@ -59,7 +59,8 @@ export async function startEmulator(
     );
   }
   try {
-    const server = await startEmulatorServer({ port, stateDir: config.stateDir, onEvent: options.onEvent });
+    // The MCP API's Application ID URI is the lesson's MCP URL, as lesson 4 registers it on a tenant.
+    const server = await startEmulatorServer({ port, stateDir: config.stateDir, apiAppIdUri: config.mcpUrl, onEvent: options.onEvent });
     return { url: server.url, reused: false, close: () => server.close() };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -21,6 +21,7 @@ export async function emulatorCommand(): Promise<number> {
     say(`  ${dim('tenant  ')} ${TENANT_DOMAIN} (${TENANT_ID})`);
     say(`  ${dim('issuer  ')} ${tenantEndpoints(emulator.url).issuer}`);
     say(`  ${dim('state   ')} ${config.stateDir}`);
+    say(`  ${dim('API URI ')} ${config.mcpUrl.href} ${dim('(the MCP API\'s Application ID URI: BASE_URL + /mcp, matched exactly)')}`);
     say();
     say(bold('Test users (pick one on the sign-in page; no password):'));
     const width = Math.max(...USERS.map((user) => user.userPrincipalName.length));

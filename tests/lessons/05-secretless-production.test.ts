@@ -123,8 +123,16 @@ function testCredential(): ClientCredential {
 }
 
 /** Settings for a lesson 5 server on `port`: offline, the registered certificate, never the learner's .env. */
+/** Application ID URIs the running test registered on the emulator, removed when it ends. */
+const registeredUris: Array<() => void> = [];
+afterEach(() => registeredUris.splice(0).forEach((unregister) => unregister()));
+
+/**
+ * The offline settings of a server on `port`. The emulator, like Entra ID, accepts only the exact
+ * Application ID URI, so the test registers this server's MCP URL on the API, as a tenant admin would.
+ */
 function settings(port: number, env: Record<string, string> = {}): WorkshopConfig {
-  return loadConfig({
+  const config = loadConfig({
     PORT: String(port),
     LAB_STATE_DIR: path.join(workDir, 'state'),
     ENTRA_API_CREDENTIAL: 'certificate',
@@ -132,6 +140,8 @@ function settings(port: number, env: Record<string, string> = {}): WorkshopConfi
     ENTRA_API_PRIVATE_KEY_PATH: registered.privateKeyPath,
     ...env,
   });
+  registeredUris.push(emulator.addApiAppIdUri(config.mcpUrl));
+  return config;
 }
 
 // ------------------------------------------------------------------------------------------ servers

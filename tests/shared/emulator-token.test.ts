@@ -271,6 +271,14 @@ describe('consent and cross-origin redemption', () => {
     const reply = await onBehalfOf(tokens.access_token, { scope: `${GRAPH}/Mail.Read` });
     expectEntraError(reply, { status: 400, error: 'invalid_grant', code: 65001 }, 'the API\'s admin consent covers User.Read and Mail.Send only');
   });
+
+  it('grants exactly the consented permissions for .default, never one nobody consented to (Mail.Read)', async () => {
+    const tokens = await apiTokens('ada');
+    const reply = await onBehalfOf(tokens.access_token, { scope: `${GRAPH}/.default` });
+    expect(reply.status, `OBO for ${GRAPH}/.default: ${JSON.stringify(reply.body)}`).toBe(200);
+    const scp = String(decodeJwt(reply.body.access_token!).scp).split(' ').sort();
+    expect(scp, '.default is what an administrator consented for the API: User.Read and Mail.Send').toEqual(['Mail.Send', 'User.Read']);
+  });
 });
 
 describe('client authentication', () => {

@@ -66,6 +66,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
   let config: WorkshopConfig;
   let mcpUrl: URL;
   let prmUrl: string;
+  let unregisterUri: (() => void) | undefined;
   const clients: Client[] = [];
 
   /** Starts the lesson's app on a free port, with the settings a learner would have offline on that port. */
@@ -78,6 +79,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
     // Never the learner's .env: an explicit, offline environment. Clients use `localhost`, like the PRM.
     config = loadConfig({ PORT: String(port) });
     mcpUrl = config.mcpUrl;
+    // Entra ID (and the emulator) accept only the exact Application ID URI: register this port's MCP URL.
+    unregisterUri = emulator.addApiAppIdUri(mcpUrl);
     prmUrl = `http://localhost:${port}/.well-known/oauth-protected-resource/mcp`;
     const app = await createApp(config);
     httpServer.on('request', app);
@@ -85,6 +88,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
 
   afterEach(async () => {
     vi.useRealTimers();
+    unregisterUri?.();
+    unregisterUri = undefined;
     await Promise.allSettled(clients.splice(0).map((client) => client.close()));
     if (httpServer) {
       httpServer.closeAllConnections();
