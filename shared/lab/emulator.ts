@@ -31,6 +31,26 @@ async function emulatorAnswers(config: WorkshopConfig): Promise<boolean> {
 }
 
 /**
+ * Registers this run's MCP URL as the MCP API's Application ID URI on an emulator that was already
+ * running (started for another PORT, perhaps): it matches identifier URIs exactly, as Entra ID does.
+ */
+async function registerMcpUrl(config: WorkshopConfig): Promise<void> {
+  // The control endpoint answers only at localhost, whatever public address EMULATOR_URL names.
+  const response = await fetch(`http://localhost:${config.emulatorPort}/_emulator/api-app-id-uri`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ uri: config.mcpUrl.href }),
+    signal: AbortSignal.timeout(1500),
+  }).catch(() => undefined);
+  if (!response?.ok) {
+    throw new LabError(
+      `The Entra ID emulator running at ${config.emulatorUrl.origin} did not register ${config.mcpUrl.href} as the API's Application ID URI. ` +
+        'Stop it (Ctrl+C in its terminal) so this run starts its own.',
+    );
+  }
+}
+
+/**
  * Starts the emulator in this process on `config.emulatorPort`, or reuses one that already answers at
  * EMULATOR_URL. `allowReuse: false` (for `npm run emulator`) makes an already running emulator an error
  * instead. `onEvent` receives one line per sign-in, token and mail, for the learner's console.
@@ -48,7 +68,10 @@ export async function startEmulator(
   const port = config.emulatorPort;
   if (await portAcceptsConnections(port)) {
     if (await emulatorAnswers(config)) {
-      if (options.allowReuse) return { url: config.emulatorUrl, reused: true, close: async () => {} };
+      if (options.allowReuse) {
+        await registerMcpUrl(config);
+        return { url: config.emulatorUrl, reused: true, close: async () => {} };
+      }
       throw new LabError(
         `The Entra ID emulator is already running at ${config.emulatorUrl.origin} (another npm run emulator or npm run lesson:N). ` +
           'Use that one, or stop it with Ctrl+C in its terminal.',

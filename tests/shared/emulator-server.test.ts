@@ -301,6 +301,18 @@ describe('the control endpoint (demos and the e2e suite)', () => {
     expect((await lifetime()).expiresIn, 'after reset, the lifetime is as at start').toBe(3600);
   });
 
+  it('registers another MCP URL as the API\'s Application ID URI, for a lesson that reuses a running emulator', async () => {
+    const server = await start();
+    const endpoints = tenantEndpoints(server.url);
+    const other = 'http://localhost:3005/mcp';
+    const daemon = (scope: string) => postForm(endpoints.token, { grant_type: 'client_credentials', client_id: APPS.daemon.clientId, client_secret: APPS.daemon.secrets[0], scope });
+    expect((await daemon(`${other}/.default`)).body.error_codes, 'not registered yet: AADSTS500011').toEqual([500011]);
+    const registered = await control(server, 'api-app-id-uri', { uri: other });
+    expect(registered.status, 'api-app-id-uri is accepted').toBe(200);
+    expect(((await registered.json()) as { apiAppIdUris: string[] }).apiAppIdUris, 'the API now has both URIs').toEqual(expect.arrayContaining([other, 'http://localhost:3001/mcp']));
+    expect((await daemon(`${other}/.default`)).status, 'a token for the registered URL').toBe(200);
+  });
+
   it('refuses web pages, other host names and bad input, each in one line', async () => {
     const server = await start();
     const fromPage = await control(server, 'graph/fail-next', { status: 429 }, { origin: 'https://attacker.example' });
@@ -322,6 +334,7 @@ describe('the control endpoint (demos and the e2e suite)', () => {
       ['graph/fail-next', { status: 429, retryAfterSeconds: -1 }, /retryAfterSeconds/],
       ['token-lifetime', { accessTokenSeconds: 'soon' }, /accessTokenSeconds/],
       ['token-lifetime', { accessTokenSeconds: 60, extra: true }, /extra|key/i],
+      ['api-app-id-uri', { uri: 'not a url' }, /uri/],
       ['no-such-thing', {}, /No control/],
     ] as const) {
       const response = await control(server, action, body);
