@@ -161,6 +161,14 @@ async function startAuthorization(h: Running, oauth = new TestOAuthClient()) {
   return { oauth, transport, authorizationUrl: oauth.authorizationUrl };
 }
 
+/** Opens the consent page in `browser` and returns its form; fails, pointing at TODO 3.3, when there is none. */
+async function openConsent(browser: Browser, authorizationUrl: URL, stopAt: (url: URL) => boolean): Promise<NonNullable<ReturnType<typeof consentForm>>> {
+  const consent = await browser.open(authorizationUrl, { stopAt });
+  const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
+  expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
+  return form!;
+}
+
 /** Consent, then the emulator's sign-in page: returns where the browser ended (stopping at `stopAt`). */
 async function approveAndSignIn(browser: Browser, authorizationUrl: URL, user: string, stopAt: (url: URL) => boolean): Promise<Stop> {
   const consent = await browser.open(authorizationUrl, { stopAt });
@@ -200,7 +208,7 @@ async function signInWithSdkClient(h: Running, user: string, oauth = new TestOAu
   if (back.kind !== 'redirect' || !code) {
     throw new Error(
       `After the sign-in at Entra ID, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. ` +
-        `See ${at('TODO 3.5', 'callback')} (completeSignIn) and redeemCode (${at('TODO 3.5', 'entra')}).`,
+        `See ${at('TODO 3.5', 'callback')} (completeSignIn) and redeemCode (${at('TODO 3.5', 'entra')}); completeSignIn finds the sign-in under the state decideConsent stored it with (${at('TODO 3.4', 'consent')}).`,
     );
   }
   expect(
@@ -210,7 +218,7 @@ async function signInWithSdkClient(h: Running, user: string, oauth = new TestOAu
   try {
     await transport.finishAuth(code);
   } catch (error) {
-    throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}.`);
+    throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}; the code is looked up by its hash, as completeSignIn stored it (${at('TODO 3.5', 'callback')}).`);
   }
   const mcp = new Client({ name: 'lesson-3-tests', version: '1.0.0' });
   try {
@@ -234,6 +242,10 @@ async function profileOf(mcp: Client, args: Record<string, unknown> = {}): Promi
     throw new Error(`Calling ${TOOL} failed: ${firstLine(error)}. Register the tool (${at('TODO 3.10', 'tools')}).`);
   }
   const text = resultText(result);
+  if (result.isError && /carries no session/.test(text)) {
+    // The given graphTokenFor (graphTokens.ts) says so when AuthInfo.extra has no sessionId.
+    throw new Error(`${TOOL} answered with an error: ${said(text)}. verifyAccessToken must return extra: { sessionId } in the AuthInfo, where tools find the caller (${at('TODO 3.7', 'tokens')}).`);
+  }
   if (result.isError) {
     throw new Error(
       `${TOOL} answered with an error: ${said(text)}. It needs a Graph token from the caller's session (${at('TODO 3.9', 'graphTokens')}, ` +
@@ -403,7 +415,7 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
 
     const entraPage = await browser.submit(form!.form, form!.approve, {}, { stopAt });
     const signInForm = entraPage.kind === 'page' ? entraSignInForm(entraPage.page) : undefined;
-    expect(signInForm, `Approve should lead to Entra ID's sign-in page; it gave ${describeStop(entraPage)}. See ${at('TODO 3.4', 'consent')}.`).toBeDefined();
+    expect(signInForm, `Approve should lead to Entra ID's sign-in page; it gave ${describeStop(entraPage)}. See ${at('TODO 3.4', 'consent')}; it takes the request authorize stored (${at('TODO 3.3', 'consent')}).`).toBeDefined();
     const authorize = new URL((entraPage as Extract<Stop, { kind: 'page' }>).page.url);
     expect(authorize.searchParams.get('client_id'), `The sign-in request to Entra ID should use the web app's client ID (config.entra.webClientId). See signInUrl (${at('TODO 3.4', 'entra')}).`).toBe(APPS.webApp.clientId);
     expect(authorize.searchParams.get('code_challenge_method'), `Our own request to Entra ID needs PKCE (S256). See ${at('TODO 3.4', 'entra')}.`).toBe('S256');
@@ -413,7 +425,7 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     const seen = recordEvents();
     const back = await pickUser(browser, signInForm!, 'ada', stopAt);
     const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
-    expect(code, `After the sign-in, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'callback')}.`).toBeTruthy();
+    expect(code, `After the sign-in, /auth/callback should send the browser to the client's redirect URI with ?code=…; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'callback')}; it finds the sign-in under the state decideConsent stored it with (${at('TODO 3.4', 'consent')}).`).toBeTruthy();
     expect((back as Extract<Stop, { kind: 'redirect' }>).location.searchParams.get('state'), `The client's state must come back unchanged. See ${at('TODO 3.5', 'callback')}.`).toBe(oauth.lastState);
     const redemption = seen.find((event) => event.code === 'token-issued' && event.grant === 'authorization_code');
     expect(redemption?.clientId, `The server should redeem Entra's code itself, as the confidential web app, with MSAL's acquireTokenByCode (${at('TODO 3.5', 'entra')}).`).toBe(APPS.webApp.clientId);
@@ -421,7 +433,7 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     try {
       await transport.finishAuth(code!);
     } catch (error) {
-      throw new Error(`The SDK client could not redeem the code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}.`);
+      throw new Error(`The SDK client could not redeem the code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}; the code is looked up by its hash, as completeSignIn stored it (${at('TODO 3.5', 'callback')}).`);
     }
     const tokens = oauth.tokens()!;
     expect(tokens.access_token.split('.').length, 'The access token the MCP client holds should be our own opaque string, not a JWT from Entra ID: Entra tokens stay on the server.').not.toBe(3);
@@ -561,7 +573,15 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     expect(replay.status, `Redeeming the same code twice must fail with 400; it got ${replay.status} ${JSON.stringify(replay.body)}. Codes are single-use (${at('TODO 3.6', 'tokens')}).`).toBe(400);
     expect(replay.body.error, `A reused code should give error "invalid_grant". See ${at('TODO 3.6', 'tokens')}.`).toBe('invalid_grant');
     const after = await postMcp(h, bearer(oauth.tokens()!.access_token));
-    expect(after.status, `A code used twice has leaked: the tokens issued for its first use should be revoked (RFC 6749 §4.1.2), so the old access token gets 401; it got ${after.status}. See ${at('TODO 3.6', 'tokens')}.`).toBe(401);
+    // Which half is missing? Once the session has ended, its refresh token is refused, whatever verifyAccessToken does.
+    const refreshRefused = after.status !== 401 && (await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: oauth.tokens()!.refresh_token!, client_id: oauth.clientId! })).status === 400;
+    expect(
+      after.status,
+      `A code used twice has leaked: the tokens issued for its first use should be revoked (RFC 6749 §4.1.2), so the old access token gets 401; it got ${after.status}. ` +
+        (refreshRefused
+          ? `The session did end (its refresh token is refused), yet verifyAccessToken still accepted the access token: refuse a token whose session is gone (${at('TODO 3.7', 'tokens')}).`
+          : `End the session that its first use started (exchangeAuthorizationCode, ${at('TODO 3.6', 'tokens')}).`),
+    ).toBe(401);
   });
 
   it('a wrong PKCE verifier or a different redirect_uri at /token is refused', async () => {
@@ -601,9 +621,7 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     const { oauth, authorizationUrl } = await startAuthorization(h);
     const browser = new Browser();
     const stopAt = isAt(oauth.redirectUrl);
-    const consent = await browser.open(authorizationUrl, { stopAt });
-    const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
+    const form = await openConsent(browser, authorizationUrl, stopAt);
     const seen = recordEvents();
     const denied = await browser.submit(form!.form, form!.deny, {}, { stopAt });
     expect(denied.kind === 'redirect' && stopAt(denied.location), `Deny should redirect to the client's registered redirect URI ${oauth.redirectUrl}; it gave ${describeStop(denied)}. See ${at('TODO 3.4', 'consent')}.`).toBe(true);
@@ -615,16 +633,44 @@ describe('lesson 3: attacks on the flow fail, and never redirect to an unregiste
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Deny');
   });
 
+  it('a sign-in cancelled at Entra ID ends at the client with access_denied and its state, and no code', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const browser = new Browser();
+    const stopAt = isAt(oauth.redirectUrl);
+    const form = await openConsent(browser, authorizationUrl, stopAt);
+    const entraPage = await browser.submit(form!.form, form!.approve, {}, { stopAt });
+    const signInForm = entraPage.kind === 'page' ? entraSignInForm(entraPage.page) : undefined;
+    expect(signInForm, `Approve should lead to Entra ID's sign-in page; it gave ${describeStop(entraPage)}. See ${at('TODO 3.4', 'consent')}.`).toBeDefined();
+    // The person presses Cancel: Entra ID sends the browser back to /auth/callback with ?error=access_denied and no code.
+    const back = await browser.submit(signInForm!, { name: 'action', value: 'cancel' }, {}, { stopAt });
+    expect(back.kind === 'redirect' && stopAt(back.location), `A sign-in cancelled at Entra ID should still end at the client's redirect URI ${oauth.redirectUrl}; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'callback')}.`).toBe(true);
+    const params = (back as Extract<Stop, { kind: 'redirect' }>).location.searchParams;
+    expect(
+      params.get('error'),
+      `Entra ID answered error=access_denied (the person cancelled); the client should get error=access_denied too, so it can tell a "no" from a failure. It got error=${params.get('error')}: ` +
+        `check req.query.error before you redeem anything (${at('TODO 3.5', 'callback')}).`,
+    ).toBe('access_denied');
+    expect(params.get('state'), `The client's state must come back with the error. See ${at('TODO 3.5', 'callback')}.`).toBe(oauth.lastState);
+    expect(params.has('code'), 'A cancelled sign-in must not give the client a code.').toBe(false);
+  });
+
   it('a consent answer from another browser (CSRF) or for an unknown request is refused without a redirect', async () => {
     const h = await start();
     const { oauth, authorizationUrl } = await startAuthorization(h);
-    const consent = await new Browser().open(authorizationUrl, { stopAt: isAt(oauth.redirectUrl) });
-    const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
+    const shown = new Browser();
+    const form = await openConsent(shown, authorizationUrl, isAt(oauth.redirectUrl));
 
     // An attacker's page posts the same form from the victim's browser, which never saw this consent page.
     const forged = await new Browser().submit(form!.form, form!.approve, {}, { stopAt: () => true });
-    expect(forged.kind === 'page' && forged.page.status >= 400, `Approving from a browser that was not shown the consent page must be refused with an error page; it gave ${describeStop(forged)}. Tie the request to the browser with a cookie and check it (${at('TODO 3.3', 'consent')} and ${at('TODO 3.4', 'consent')}).`).toBe(true);
+    const bound = Object.keys(shown.cookies(h.base.hostname)).length > 0;
+    expect(
+      forged.kind === 'page' && forged.page.status >= 400,
+      `Approving from a browser that was not shown the consent page must be refused with an error page; it gave ${describeStop(forged)}. ` +
+        (bound
+          ? `The consent page gave its browser the flow cookie: check it when the answer comes (cookie.isSameBrowser in decideConsent, ${at('TODO 3.4', 'consent')}).`
+          : `Tie the request to the browser with the flow cookie (cookie.bindBrowser in authorize, ${at('TODO 3.3', 'consent')}) and check it when the answer comes (${at('TODO 3.4', 'consent')}).`),
+    ).toBe(true);
 
     const unknown = await new Browser().submit(form!.form, form!.approve, { request: 'no-such-request' }, { stopAt: () => true });
     expect(unknown.kind === 'page' && unknown.page.status >= 400, `An answer for an unknown consent request must get an error page; it gave ${describeStop(unknown)}. See ${at('TODO 3.4', 'consent')}.`).toBe(true);
@@ -658,9 +704,7 @@ describe('lesson 3: requests and answers that count once, and only for this serv
     const browser = new Browser();
     const atEntra = (url: URL) => url.href.startsWith(emulator.endpoints.authorize);
     const atClient = isAt(oauth.redirectUrl);
-    const consent = await browser.open(authorizationUrl, { stopAt: atClient });
-    const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-    expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
+    const form = await openConsent(browser, authorizationUrl, atClient);
     const approved = await browser.submit(form!.form, form!.approve, {}, { stopAt: (url) => atEntra(url) || atClient(url) });
     expect(approved.kind === 'redirect' && atEntra(approved.location), `Approve should redirect to Entra ID's sign-in; it gave ${describeStop(approved)}. See ${at('TODO 3.4', 'consent')}.`).toBe(true);
     const twice = await browser.submit(form!.form, form!.approve, {}, { stopAt: () => true });
@@ -751,9 +795,7 @@ describe('lesson 3: the consent form in a browser', () => {
     ];
     for (const { from, where, fix } of attempts) {
       // A fresh consent page each time: a refused answer may use up its request.
-      const consent = await victim.open(authorizationUrl, { stopAt: isAt(oauth.redirectUrl) });
-      const form = consent.kind === 'page' ? consentForm(consent.page) : undefined;
-      expect(form, `GET /authorize should show the consent page; it gave ${describeStop(consent)}. See ${at('TODO 3.3', 'consent')}.`).toBeDefined();
+      const form = await openConsent(victim, authorizationUrl, isAt(oauth.redirectUrl));
       expect(Object.keys(victim.cookies(h.base.hostname)), `The consent page should give the browser the flow cookie (cookie.bindBrowser). See ${at('TODO 3.3', 'consent')}.`).not.toEqual([]);
       const sent = victim.requests.length;
       const forged = await victim.submit(form!.form, form!.approve, {}, { from, stopAt: () => true });
@@ -800,7 +842,7 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
     expect(code, `The flow should end at the client's redirect URI with a code; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'callback')}.`).toBeTruthy();
     await transport.finishAuth(code!).catch((error: unknown) => {
-      throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}.`);
+      throw new Error(`The SDK client could not redeem its code at /token: ${firstLine(error)}. See ${at('TODO 3.6', 'tokens')}; the code is looked up by its hash, as completeSignIn stored it (${at('TODO 3.5', 'callback')}).`);
     });
     const response = await postMcp(h, bearer(oauth.tokens()!.access_token));
     expect(

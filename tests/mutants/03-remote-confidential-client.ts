@@ -108,6 +108,14 @@ export default mutants([
     section: 'TODO 3.5',
   },
   {
+    id: 'callback-entra-error-dropped',
+    file: 'callback.ts',
+    find: `    if (typeof req.query.error === 'string') {`,
+    replace: `    if (false) {`,
+    rule: 'an error from Entra ID reaches the client as it was (access_denied stays access_denied)',
+    section: 'TODO 3.5',
+  },
+  {
     id: 'code-reuse-keeps-session',
     file: 'tokens.ts',
     find: `      await endSession(sessions, grant.sessionId);
