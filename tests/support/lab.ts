@@ -16,8 +16,9 @@ let clockOffsetMs = 0;
 export const emulator = await createEntraEmulator({
   url: offlineConfig.emulatorUrl,
   now: () => Date.now() + clockOffsetMs,
-  // MSAL waits `interval` seconds between device-code polls: keep tests quick.
-  settings: { deviceCodeIntervalSeconds: 1 },
+  // MSAL waits `interval` seconds after each device-code poll that is still pending, so a sign-in the
+  // test approves at once costs up to one interval: keep it short (RFC 8628 leaves it to the server).
+  settings: { deviceCodeIntervalSeconds: 0.1 },
 });
 
 export const graph = new GraphFake(emulator);
