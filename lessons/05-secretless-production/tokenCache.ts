@@ -94,8 +94,14 @@ export async function connectRedisTokenStore(url: URL, log: Logger): Promise<Tok
     url: url.href,
     // Commands fail at once while disconnected instead of queueing until Redis is back.
     disableOfflineQueue: true,
-    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000) },
+    socket: {
+      connectTimeout: 2000,
+      // Unreachable at start-up is a misconfiguration: give up at once (connect() rejects with the cause).
+      // Lost later, keep trying, backing off, while the tools fall back to Entra ID.
+      reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * 2 ** retries, 5000) : cause),
+    },
   });
+  let connected = false;
   let healthy = true;
   const degraded = (error: unknown) => {
     // One line per outage, not one per request.
@@ -110,6 +116,7 @@ export async function connectRedisTokenStore(url: URL, log: Logger): Promise<Tok
   });
   try {
     await withTimeout(client.connect(), 3000);
+    connected = true;
   } catch (error) {
     client.destroy();
     throw new TokenStoreError(`Could not connect to Redis at ${where} (${(error as Error).message || 'timed out'}). Start Redis, fix REDIS_URL, or remove REDIS_URL to keep the token cache in memory.`);
