@@ -5,6 +5,7 @@
  * code of its own. The Entra tokens stay here; the client will only ever hold our opaque tokens.
  */
 import type { Request, Response } from 'express';
+import { firstLine } from '../../shared/errorText.ts';
 import { redirectToClient } from './browser.ts';
 import type { EntraSignIn } from './entra.ts';
 import { errorPage, sendPage } from './pages.ts';
@@ -47,8 +48,4 @@ export class CallbackStep {
     );
     redirectToClient(res, signIn, { code: ourCode });
   }
-}
-
-function firstLine(error: unknown): string {
-  return String(error instanceof Error ? error.message : error).split('\n')[0]!;
 }
