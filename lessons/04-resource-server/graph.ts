@@ -12,10 +12,14 @@ import type { WorkshopConfig } from '../../shared/config.ts';
 import { describeEntraError } from '../../shared/entraErrors.ts';
 import { describeGraphError, graphClient } from '../../shared/graph.ts';
 
-/** Delegated Graph permissions, fully qualified (an unqualified name would mean Graph anyway). */
+/**
+ * Delegated Graph permissions. Unqualified names mean Microsoft Graph, and Entra ID answers with them in
+ * this short form; asking in the same form lets MSAL find its cached token again (it compares the
+ * requested scopes with those of the response: `https://graph.microsoft.com/User.Read` would miss).
+ */
 export const GRAPH_SCOPES = {
-  readProfile: 'https://graph.microsoft.com/User.Read',
-  sendMail: 'https://graph.microsoft.com/Mail.Send',
+  readProfile: 'User.Read',
+  sendMail: 'Mail.Send',
 } as const;
 
 export interface GraphProfile {

@@ -12,7 +12,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { WorkshopConfig } from '../../shared/config.ts';
 import { describeEntraError } from '../../shared/entraErrors.ts';
 import { describeGraphError, graphClient } from '../../shared/graph.ts';
-import type { ClientCredential } from './credentials.ts';
+import { CredentialError, type ClientCredential } from './credentials.ts';
 import { oboCachePlugin, type TokenStore } from './tokenCache.ts';
 
 /**
@@ -101,7 +101,7 @@ export function createGraphService(config: WorkshopConfig, { credential, tokenSt
       log.warn({ err: { code, message: reason } }, 'On-Behalf-Of failed');
       // The server's own credential refused (a certificate Entra does not know, a federated credential
       // that does not match, an expired assertion) is not the caller's fault: say so, without detail.
-      if (code === 'invalid_client' || /AADSTS70021\b/.test(reason) || (error as Error).name === 'CredentialError') {
+      if (code === 'invalid_client' || /AADSTS70021\b/.test(reason) || error instanceof CredentialError) {
         throw new GraphAccessError('The server could not prove its own identity to Entra ID. This is a server configuration problem: tell its operator.');
       }
       // Entra ID unreachable, or its refusal with the AADSTS code and the fix: never a wrong cause.

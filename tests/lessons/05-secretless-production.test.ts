@@ -21,6 +21,7 @@ import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { makeCertificate, writeCertificateFiles, type CertificateFiles } from '../../shared/offline/credentials.ts';
 import { emulator, graph, recordEvents } from '../support/lab.ts';
 import { network } from '../support/network.ts';
+import { said } from '../support/mcp.ts';
 import { redisUnavailableReason, startRedis, type RunningRedis } from '../support/redis.ts';
 import { toolNameRules } from '../support/resourceServerSuite.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
@@ -441,6 +442,25 @@ describe('lesson 5: no client secret — a managed identity as a federated crede
     expect(reply.status, `A refused credential is not a crash: expected HTTP 200 with a tool error, got ${shown(reply)}.`).toBe(200);
     expect(reply.rpc?.result?.isError, `my_profile cannot work with an identity the API app does not trust; it answered: ${toolText(reply)}`).toBe(true);
     expect(logs.text(), 'The operator needs Entra ID\'s reason in the logs: AADSTS700213 (no federated credential for that subject).').toContain('700213');
+    expect(graph.calls, 'Graph must not be called without an OBO token.').toHaveLength(0);
+  });
+
+  it("an identity the platform does not have: the caller hears it is the server's problem, the operator gets the reason", async () => {
+    // What App Service answers when no identity with that client ID is attached to the app.
+    network.use(
+      http.get(IDENTITY_ENDPOINT, () =>
+        HttpResponse.json({ statusCode: 400, message: 'No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.' }, { status: 400 }),
+      ),
+    );
+    const { mcpUrl, config, logs } = await start({ ownCredential: true, env: managedIdentity() });
+    const reply = await callTool(mcpUrl, await userToken(config, 'grace', ['tools.read']), 'my_profile');
+    expect(reply.status, `A credential that cannot be had is not a crash: expected HTTP 200 with a tool error, got ${shown(reply)}.`).toBe(200);
+    expect(reply.rpc?.result?.isError, `my_profile cannot work without the server's own credential; it answered: ${toolText(reply)}`).toBe(true);
+    expect(
+      toolText(reply),
+      `The caller can do nothing about the server's own credential: the tool error should say it is the server's configuration problem (tell its operator), not send them after a permission or a sign-in; it said: ${said(toolText(reply))}. See graph.ts (a CredentialError from credentials.ts) and ${TODO.identity}.`,
+    ).toMatch(/operator/i);
+    expect(logs.text(), `The operator's log should name the managed identity that got no token. See ${TODO.identity}.`).toContain(MANAGED_IDENTITIES.mcpServer.clientId);
     expect(graph.calls, 'Graph must not be called without an OBO token.').toHaveLength(0);
   });
 

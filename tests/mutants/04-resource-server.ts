@@ -221,6 +221,22 @@ export default mutants([
     section: 'TODO 4.5',
   },
   {
+    id: 'obo-scopes-qualified',
+    file: 'graph.ts',
+    find: `        scopes: [scope],`,
+    replace: `        scopes: [\`https://graph.microsoft.com/\${scope}\`],`,
+    rule: 'the next call takes the Graph token from MSAL\'s cache (scopes in the short form Entra ID answers with)',
+    section: 'TODO 4.5',
+  },
+  {
+    id: 'obo-skip-cache',
+    file: 'graph.ts',
+    find: `        oboAssertion: auth.token,`,
+    replace: `        oboAssertion: auth.token,\n        skipCache: true,`,
+    rule: 'the next call takes the Graph token from MSAL\'s cache, not a new On-Behalf-Of request',
+    section: 'TODO 4.5',
+  },
+  {
     id: 'challenge-header-injection',
     file: 'scopes.ts',
     find: 'error_description="${headerSafe(description)}"',

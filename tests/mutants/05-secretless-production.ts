@@ -266,4 +266,12 @@ export default mutants([
     rule: 'the server has timeouts, so slow clients cannot hold sockets',
     section: 'Security headers, size limits, timeouts',
   },
+  {
+    id: 'own-credential-failure-blamed-elsewhere',
+    file: 'graph.ts',
+    find: ` || error instanceof CredentialError)`,
+    replace: `)`,
+    rule: 'when the server\'s own credential fails, the caller hears it is the server\'s problem, the operator gets the reason',
+    section: 'Verify',
+  },
 ]);

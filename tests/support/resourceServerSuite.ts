@@ -524,6 +524,17 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
     });
 
+    it('the same caller\'s next call takes the Graph token from MSAL\'s cache, with no second On-Behalf-Of request', async () => {
+      const incoming = await userToken('grace', ['tools.read']);
+      expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile for Grace', TODO.obo);
+      const seen = recordEvents();
+      expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile for Grace, a second time', TODO.obo);
+      expect(
+        oboGrants(seen),
+        `The second my_profile with the same token asked Entra ID for another On-Behalf-Of token, so MSAL's cache never answers. Keep one ConfidentialClientApplication for the server's life, and ask for Graph permissions in the short form Entra ID answers with (User.Read, not https://graph.microsoft.com/User.Read). See ${TODO.obo}.`,
+      ).toBe(0);
+    });
+
     it('a refused On-Behalf-Of exchange becomes a tool error that names the error code and the Graph permission to check', async () => {
       const incoming = await userToken('ada', ['tools.read', 'mail.send']);
       network.use(
