@@ -7,9 +7,11 @@
  * copy of the solutions (the sandbox `grade` uses, sandbox.ts: own files, own LAB_STATE_DIR, the tests
  * on free ports), and the lesson's suite runs against it through LAB_TARGET, stopping at the first failure.
  * A mutant is killed when a test fails; it survives when every test passes. The unchanged solution runs
- * too, so a broken solution cannot pass for a catalogue of killed mutants.
+ * too, so a broken solution cannot pass for a catalogue of killed mutants. A mutant whose section is a
+ * step ("TODO 4.5") must also be *pointed at*: the TODO that `check:N` and `hint:N` would name for that
+ * first failure is that step; otherwise it is misdirected (the learner is sent to the wrong step).
  *
- * Exit code 1 when a mutant survives, when one no longer applies (its text is not in the solution exactly
+ * Exit code 1 when a mutant survives or is misdirected, when one no longer applies (its text is not in the solution exactly
  * once, or its section is not a heading of the lesson's README), when one breaks the file instead of a rule
  * (the suite cannot load it), or when the unchanged solution fails.
  */
@@ -23,12 +25,13 @@ import type { Mutant } from '../../tests/mutants/mutant.ts';
 import { availableLessons, findLesson, repoPath, ROOT, type Lesson } from './lessons.ts';
 import { bold, dim, green, LabError, red, say, sayError, yellow } from './output.ts';
 import { freezeGraderFiles, prepareSandbox, removeSandbox, runInSandbox } from './sandbox.ts';
+import { firstTodo } from './checkResults.ts';
 import { LESSON_LOAD_ERROR } from './suiteRun.ts';
 
 /** A suite that hangs on a mutant counts as a kill, but must not hang the run. */
 const SUITE_TIMEOUT_MS = 5 * 60_000;
 
-type Verdict = 'killed' | 'survived' | 'stale' | 'broken';
+type Verdict = 'killed' | 'misdirected' | 'survived' | 'stale' | 'broken';
 
 interface Job {
   lesson: Lesson;
@@ -104,6 +107,11 @@ async function runJob(job: Job, scratch: string, frozen: string, index: number):
       return { ...job, verdict: 'broken', detail: `the suite stopped without a result (exit code ${run.code}): ${run.output.trim().split('\n').at(-1)}` };
     }
     if ((failed ?? error)?.code === LESSON_LOAD_ERROR) return { ...job, verdict: 'broken', detail: relabel(why) };
+    const step = /^TODO (\d+\.\d+)$/.exec(mutant?.section ?? '')?.[1];
+    const named = firstTodo(failed ? [failed] : [], run.events);
+    if (step && named !== step) {
+      return { ...job, verdict: 'misdirected', detail: `check:${lesson.number} would send the learner to ${named ? `TODO ${named}` : 'no TODO'}, not TODO ${step}: ${relabel(why)}` };
+    }
     return { ...job, verdict: 'killed', detail: relabel(why) };
   } finally {
     removeSandbox(sandbox);
@@ -115,8 +123,8 @@ function label(outcome: Outcome): string {
 }
 
 function mark(outcome: Outcome): string {
-  if (!outcome.mutant) return outcome.verdict === 'survived' ? green('✔ passes  ') : red('✘ FAILS   ');
-  return { killed: green('✔ killed  '), survived: red('✘ SURVIVED'), stale: red('✘ STALE   '), broken: red('✘ BROKEN  ') }[outcome.verdict];
+  if (!outcome.mutant) return outcome.verdict === 'survived' ? green('✔ passes     ') : red('✘ FAILS      ');
+  return { killed: green('✔ killed     '), misdirected: red('✘ MISDIRECTED'), survived: red('✘ SURVIVED   '), stale: red('✘ STALE      '), broken: red('✘ BROKEN     ') }[outcome.verdict];
 }
 
 /** One line, cut to `width` characters. */
@@ -132,7 +140,7 @@ function printTable(outcomes: Outcome[]): void {
     const rule = outcome.mutant ? `${outcome.mutant.rule} (README: ${outcome.mutant.section})` : 'the reference solution passes its suite';
     say(`${mark(outcome)} ${bold(label(outcome).padEnd(width))}  ${rule}`);
     const by = outcome.verdict === 'killed' ? 'killed by ' : '';
-    say(dim(`${' '.repeat(12 + width)}${by}${clip(outcome.detail, 220)}`));
+    say(dim(`${' '.repeat(15 + width)}${by}${clip(outcome.detail, 220)}`));
   }
 }
 
@@ -186,9 +194,10 @@ async function main(argv: string[]): Promise<number> {
   say(bold('Results'));
   printTable(outcomes);
   say();
-  say(`${count('killed')} killed, ${count('survived')} survived, ${count('stale')} stale, ${count('broken')} broken of ${mutantsOnly.length} mutants (${seconds} s)`);
+  say(`${count('killed')} killed, ${count('misdirected')} misdirected, ${count('survived')} survived, ${count('stale')} stale, ${count('broken')} broken of ${mutantsOnly.length} mutants (${seconds} s)`);
   if (bad.some((outcome) => !outcome.mutant)) sayError('An unchanged solution fails its own suite: fix that first (npm test), the kills above mean nothing until then.');
   if (count('survived') > 0) say('A survivor is a rule a learner can break with full marks: add a test that fails for it (message: the rule, what happened, "See TODO N.M").');
+  if (count('misdirected') > 0) say('A misdirected mutant is caught, but the first failure names another step: make that test say "See TODO N.M" for the step that holds the mistake, or move the check to a test of that step.');
   if (count('stale') > 0) say('A stale mutant no longer matches the solution or the README: update its find text or section in tests/mutants/.');
   if (count('broken') > 0) say('A broken mutant stops the file from loading instead of breaking a rule: fix its replacement.');
   return bad.length === 0 ? 0 : 1;

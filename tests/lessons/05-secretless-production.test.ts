@@ -446,21 +446,20 @@ describe('lesson 5: no client secret — a managed identity as a federated crede
   });
 
   it("an identity the platform does not have: the caller hears it is the server's problem, the operator gets the reason", async () => {
-    // What App Service answers when no identity with that client ID is attached to the app.
-    network.use(
-      http.get(IDENTITY_ENDPOINT, () =>
-        HttpResponse.json({ statusCode: 400, message: 'No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.' }, { status: 400 }),
-      ),
-    );
-    const { mcpUrl, config, logs } = await start({ ownCredential: true, env: managedIdentity() });
+    // A client ID no identity of this app has (MSAL keeps identity tokens per ID for the whole process,
+    // so a fresh ID is sure to reach the platform, which answers 400 as App Service does).
+    const unattached = '3f1c5a7e-9b2d-4e6f-8a0c-1d3e5f7a9b2c';
+    const identityRequests = recordIdentityRequests();
+    const { mcpUrl, config, logs } = await start({ ownCredential: true, env: { ENTRA_API_CREDENTIAL: 'managed-identity', ENTRA_MANAGED_IDENTITY_CLIENT_ID: unattached } });
     const reply = await callTool(mcpUrl, await userToken(config, 'grace', ['tools.read']), 'my_profile');
+    expect(identityRequests.length, 'The server should have asked the platform for the identity\'s token.').toBeGreaterThan(0);
     expect(reply.status, `A credential that cannot be had is not a crash: expected HTTP 200 with a tool error, got ${shown(reply)}.`).toBe(200);
     expect(reply.rpc?.result?.isError, `my_profile cannot work without the server's own credential; it answered: ${toolText(reply)}`).toBe(true);
     expect(
       toolText(reply),
       `The caller can do nothing about the server's own credential: the tool error should say it is the server's configuration problem (tell its operator), not send them after a permission or a sign-in; it said: ${said(toolText(reply))}. See graph.ts (a CredentialError from credentials.ts) and ${TODO.identity}.`,
     ).toMatch(/operator/i);
-    expect(logs.text(), `The operator's log should name the managed identity that got no token. See ${TODO.identity}.`).toContain(MANAGED_IDENTITIES.mcpServer.clientId);
+    expect(logs.text(), `The operator's log should name the managed identity that got no token. See ${TODO.identity}.`).toContain(unattached);
     expect(graph.calls, 'Graph must not be called without an OBO token.').toHaveLength(0);
   });
 
