@@ -2,14 +2,14 @@
  * Lesson 1: the open server. Its tools work through a real MCP client, bad input becomes a tool
  * error instead of a crash, and — the finding — an anonymous caller can use every tool.
  */
-import { request as httpRequest, createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Express } from 'express';
 import { createOutbox, type Outbox } from '../../shared/world/outbox.ts';
+import { listenOnFreePort, shortPath, type Listening } from '../support/harness.ts';
 import { connectHttpClient, resultText, said } from '../support/mcp.ts';
 import { importLesson, lessonDir, requireExport } from '../support/target.ts';
 
@@ -21,17 +21,11 @@ const TOOLS = {
 } as const;
 type ToolName = keyof typeof TOOLS;
 
-/** Relative to the working directory when inside it, so messages stay short. */
-function shortPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith('..') ? file : relative;
-}
-
 /** Where to look, for messages: "TODO 1.1 in lessons/01-open-server/server.ts". */
 const at = (todo: string) => `${todo} in ${FILE}`;
 
 let outbox: Outbox;
-let httpServer: Server | undefined;
+let listening: Listening | undefined;
 let mcpUrl: URL;
 /** The Authorization header of every request that reached the app ('' when there was none). */
 let authorizationHeaders: string[];
@@ -44,22 +38,18 @@ beforeEach(async () => {
   authorizationHeaders = [];
   const app = createApp({ outbox });
   // A thin wrapper records what reached the app, so a test can prove nobody sent credentials.
-  httpServer = createServer((req, res) => {
+  listening = await listenOnFreePort((req, res) => {
     authorizationHeaders.push(req.headers.authorization ?? '');
     app(req, res);
   });
-  await new Promise<void>((resolve) => httpServer!.listen(0, '127.0.0.1', resolve));
   // `localhost`, as a learner's client would use: the Host check of createMcpExpressApp allows it.
-  mcpUrl = new URL(`http://localhost:${(httpServer.address() as AddressInfo).port}/mcp`);
+  mcpUrl = new URL(`http://localhost:${listening.port}/mcp`);
 });
 
 afterEach(async () => {
   await Promise.allSettled(clients.splice(0).map((client) => client.close()));
-  if (httpServer) {
-    httpServer.closeAllConnections();
-    await new Promise((resolve) => httpServer!.close(resolve));
-    httpServer = undefined;
-  }
+  await listening?.close();
+  listening = undefined;
 });
 
 /** An MCP client with no credentials at all. Fails with a message that points at TODO 1.4. */

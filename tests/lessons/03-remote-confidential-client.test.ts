@@ -4,8 +4,7 @@
  * emulator's sign-in page, /auth/callback), attacks on the flow fail without redirecting anywhere
  * unregistered, and sessions refresh, expire and end.
  */
-import { request as httpRequest, createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -17,6 +16,7 @@ import { http, HttpResponse } from 'msw';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
 import { Browser, type Stop } from '../support/browser.ts';
+import { listenOnFreePort, shortPath, type Listening } from '../support/harness.ts';
 import { emulator, graph, recordEvents } from '../support/lab.ts';
 import { resultText, said } from '../support/mcp.ts';
 import { network } from '../support/network.ts';
@@ -46,10 +46,6 @@ const FILES = {
 const TOOL = 'get_my_profile';
 const SCOPE = 'profile.read';
 
-function shortPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith('..') ? file : relative;
-}
 
 /** Where to look, for messages: "TODO 3.2 in lessons/03-…/app.ts". */
 const at = (todo: string, file: keyof typeof FILES) => `${todo} in ${FILES[file]}`;
@@ -72,7 +68,7 @@ interface Running {
   advance(seconds: number): void;
 }
 
-const servers: Server[] = [];
+const servers: Listening[] = [];
 const mcpClients: Client[] = [];
 let originalEntraLifetime: number;
 
@@ -83,12 +79,7 @@ beforeEach(() => {
 afterEach(async () => {
   emulator.settings.accessTokenLifetimeSeconds = originalEntraLifetime;
   await Promise.allSettled(mcpClients.splice(0).map((client) => client.close()));
-  await Promise.allSettled(
-    servers.splice(0).map((server) => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    }),
-  );
+  await Promise.allSettled(servers.splice(0).map((listening) => listening.close()));
 });
 
 /**
@@ -98,10 +89,9 @@ afterEach(async () => {
 async function start(lifetimes?: CreateAppOptions['lifetimes']): Promise<Running> {
   const lesson = await importLesson(LESSON, 'app.ts');
   const createApp = requireExport<(options: CreateAppOptions) => Express>(lesson, 'createApp', FILES.app);
-  const server = createServer();
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listenOnFreePort();
+  servers.push(listening);
+  const { server, port } = listening;
   const config = loadConfig({ PORT: String(port) });
   let offsetMs = 0;
   const app = createApp({ config, now: () => Date.now() + offsetMs, lifetimes });
