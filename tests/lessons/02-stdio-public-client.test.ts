@@ -5,7 +5,7 @@
  * (through msw) with a headless "browser" that signs a test user in. The last tests spawn the server
  * as a real child process over stdio, against the emulator over HTTP.
  */
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -255,7 +255,14 @@ describe('lesson 2: AuthenticationService signs the user in with a public client
     const seen = recordEvents();
     const token = await acquire(h, 'return the cached token silently', 'TODO 2.3');
     const after = tally(seen);
-    expect(h.opened, `The second acquireToken() should not open the browser again: try acquireTokenSilent with the cached account first. See ${at('TODO 2.3')}.`).toHaveLength(1);
+    // MSAL reloads the cache from the file before each access, so a cache that is never saved forgets the sign-in.
+    const saved = await readFile(h.cachePath, 'utf8').then((text) => text.includes('"RefreshToken"'), () => false);
+    expect(
+      h.opened,
+      saved
+        ? `The second acquireToken() should not open the browser again: try acquireTokenSilent with the cached account first. See ${at('TODO 2.3')}.`
+        : `The second acquireToken() opened the browser again, and the cache file holds no refresh token: MSAL reloads the cache in beforeCacheAccess before every access, so save it in afterCacheAccess whenever cacheHasChanged (${at('TODO 2.2')}).`,
+    ).toHaveLength(1);
     expect(after.signIns, `No new sign-in should happen on the second call. See ${at('TODO 2.3')}.`).toBe(0);
     expect(after.codesRedeemed, `No new authorization code should be redeemed on the second call. See ${at('TODO 2.3')}.`).toBe(0);
     expect(claims(token, 'TODO 2.3').oid, `The silent token should still be Ada's. See ${at('TODO 2.3')}.`).toBe(ADA.oid);

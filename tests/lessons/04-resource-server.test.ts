@@ -12,6 +12,8 @@ resourceServerSuite({
     claims: `TODO 4.3 in ${files.verifier}`,
     gate: `TODO 4.4 in ${files.scopes}`,
     obo: `TODO 4.5 in ${files.graph}`,
+    serve: `TODO 4.1 in ${files.app}`,
+    caller: `TODO 4.3 in ${files.verifier}`,
   }),
   invalidTokenError: "the SDK's InvalidTokenError",
   unknownToolRefusal: 'challenge',

@@ -266,11 +266,11 @@ function callTool(mcpUrl: URL, token: string | undefined, name: string, args: Re
 }
 
 const toolText = (reply: Reply) => (reply.rpc?.result?.content ?? []).map((block) => block.text ?? '').join('\n');
-const shown = (reply: Reply) => `HTTP ${reply.status} ${reply.text.slice(0, 200)}`;
+const shown = (reply: Reply) => `HTTP ${reply.status} ${said(reply.text, 200)}`;
 
 function expectToolSuccess(reply: Reply, what: string, todo: string): string {
   expect(reply.status, `${what}: expected HTTP 200, got ${shown(reply)}. See ${todo}.`).toBe(200);
-  expect(reply.rpc?.result?.isError, `${what}: expected a successful tool result, got: ${toolText(reply) || reply.text.slice(0, 200)} See ${todo}.`).not.toBe(true);
+  expect(reply.rpc?.result?.isError, `${what}: expected a successful tool result, got: ${said(toolText(reply) || reply.text, 200)}. See ${todo}.`).not.toBe(true);
   return toolText(reply);
 }
 

@@ -25,6 +25,8 @@ const server = resourceServerSuite({
     claims: `TODO 6.2 in ${files.verifier} and TODO 6.3 in ${files.verifier.replace('verifier.ts', 'tools.ts')}`,
     gate: `TODO 6.4 in ${files.scopes}`,
     obo: `${files.graph} (lesson 4's On-Behalf-Of, given) and TODO 6.3 in ${files.verifier.replace('verifier.ts', 'tools.ts')}`,
+    serve: `TODO 6.5 in ${files.app}`,
+    caller: `TODO 6.3 in ${files.verifier.replace('verifier.ts', 'tools.ts')}`,
   }),
   invalidTokenError: 'an OAuthError with the code OAuthErrorCode.InvalidToken (v2 classifies errors by code; v1\'s InvalidTokenError is a 500 now)',
   // No HTTP gate of our own: a tool without a permission is never registered (toolScopeChallenge throws).

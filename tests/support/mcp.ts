@@ -33,10 +33,12 @@ export function resultText(result: unknown): string {
 }
 
 /**
- * What the code under test said, quoted inside a test's own sentence: cut to `max` characters and
- * without its closing full stop, so "it answered: ….  See TODO 1.1." never reads "…..".
+ * What the code under test said, quoted inside a test's own sentence: on one line (the lab shows a
+ * failure's first line, so a line break in a quote would hide the test's "See TODO N.M"), cut to `max`
+ * characters, and without its closing full stop, so "it answered: ….  See TODO 1.1." never reads "…..".
  */
 export function said(text: string, max = 300): string {
-  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  const line = text.replace(/\s+/g, ' ').trim();
+  const cut = line.length > max ? `${line.slice(0, max)}…` : line;
   return cut.trimEnd().replace(/(?<!\.)\.$/, '');
 }

@@ -65,7 +65,7 @@ export async function postForm(endpoint: string, params: Record<string, string>,
   try {
     body = JSON.parse(text) as TokenResponseBody;
   } catch {
-    throw new Error(`Expected JSON from ${endpoint}, got HTTP ${response.status}: ${text.slice(0, 200)}`);
+    throw new Error(`Expected JSON from ${endpoint}, got HTTP ${response.status}: ${text.replace(/\s+/g, ' ').slice(0, 200)}`);
   }
   return { status: response.status, headers: response.headers, body };
 }

@@ -29,8 +29,12 @@ import { importLesson, lessonDir, requireExport } from './target.ts';
 export interface ResourceServerSuiteOptions {
   /** The lesson number: its folder under the test target is the code under test. */
   lesson: number;
-  /** Where the learner writes each rule, for the messages ("TODO 4.2 in lessons/04-resource-server/verifier.ts"). */
-  todos(files: { verifier: string; app: string; scopes: string; graph: string }): { prm: string; verify: string; claims: string; gate: string; obo: string };
+  /**
+   * Where the learner writes each rule, for the messages ("TODO 4.2 in lessons/04-resource-server/verifier.ts").
+   * `serve`: where a request that passed authentication is handed to MCP; `caller`: where a tool
+   * reads the verified caller.
+   */
+  todos(files: { verifier: string; app: string; scopes: string; graph: string }): { prm: string; verify: string; claims: string; gate: string; obo: string; serve: string; caller: string };
   /** What the verifier must throw for a 401 with the lesson's SDK (v1: `InvalidTokenError`). */
   invalidTokenError: string;
   /** How the lesson refuses a tool that has no permission entry: see ToolNameRulesOptions.refusal. */
@@ -127,7 +131,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
     headers: Headers;
     text: string;
     /** The JSON-RPC message, when the body was one. */
-    rpc?: { result?: { content?: Array<{ type: string; text?: string }>; isError?: boolean }; error?: { message: string } };
+    rpc?: { result?: { content?: Array<{ type: string; text?: string }>; isError?: boolean }; error?: { code?: number; message: string } };
   }
 
   /** One JSON-RPC request to /mcp, as raw HTTP; `authorization: undefined` sends no header at all. */
@@ -186,7 +190,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
   }
 
   const toolText = (reply: Reply) => (reply.rpc?.result?.content ?? []).map((block) => block.text ?? '').join('\n');
-  const shown = (reply: Reply) => `HTTP ${reply.status} ${reply.text.slice(0, 200)}`;
+  const shown = (reply: Reply) => `HTTP ${reply.status} ${said(reply.text, 200)}`;
 
   /** What went wrong, in the learner's terms, when a token we expected to be refused was not. */
   function whyNotRefused(reply: Reply, todo: string): string {
@@ -200,16 +204,22 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
     return `Got ${shown(reply)}. See ${todo}.`;
   }
 
-  /** Expects a tool call to succeed, with a message naming `todo` otherwise. */
-  function expectToolSuccess(reply: Reply, what: string, todo: string): string {
+  /**
+   * Expects a tool call to succeed. A refusal names `todo`; a request that got through but no tool
+   * answer, the step that serves MCP; a tool error, `resultTodo` (default `todo`).
+   */
+  function expectToolSuccess(reply: Reply, what: string, todo: string, resultTodo = todo): string {
     const why =
       reply.status >= 500
         ? `The verifier threw on a valid token: finish ${TODO.verify} and ${TODO.claims}.`
         : reply.status === 403
           ? `The permission gate refused a token that carries the scope or app role the tool needs: authInfo.scopes must hold the token's scopes fully qualified with the App ID URI, and authInfo.extra the caller's roles and appOnly (${TODO.claims}); isAllowed compares them with the tool's permission (${TODO.gate}).`
-          : `See ${todo}.`;
+          : reply.status === 401
+            ? `See ${todo}.`
+            : `The token was accepted, but the MCP handler did not take the request. See ${TODO.serve}.`;
     expect(reply.status, `${what}: expected HTTP 200, got ${shown(reply)}. ${why}`).toBe(200);
-    expect(reply.rpc?.result?.isError, `${what}: expected a successful tool result, got: ${(toolText(reply) || reply.text.slice(0, 200)).replace(/\.$/, '')}. See ${todo}.`).not.toBe(true);
+    expect(reply.rpc?.result, `${what}: the token was accepted, but the answer holds no tool result (${reply.rpc?.error ? `JSON-RPC error ${reply.rpc.error.code}: ${said(reply.rpc.error.message, 200)}` : shown(reply)}). See ${TODO.serve}.`).toBeDefined();
+    expect(reply.rpc?.result?.isError, `${what}: expected a successful tool result, got: ${said(toolText(reply) || reply.text, 200)}. See ${resultTodo}.`).not.toBe(true);
     return toolText(reply);
   }
 
@@ -406,7 +416,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
         expect(reply.text, 'The 503 must never show the token.').not.toContain(token);
       }
       const recovered = await callTool(token, 'whoami');
-      expectToolSuccess(recovered, 'The same token once the JWKS answers again', TODO.verify);
+      expectToolSuccess(recovered, 'The same token once the JWKS answers again', TODO.verify, TODO.caller);
     });
   });
 
@@ -753,7 +763,7 @@ export function toolNameRules({ todo, refusal, server }: ToolNameRulesOptions): 
     } catch {
       rpc = undefined;
     }
-    return { status: response.status, challenge: response.headers.get('www-authenticate') ?? '', rpc, shown: `HTTP ${response.status} ${text.slice(0, 200)}` };
+    return { status: response.status, challenge: response.headers.get('www-authenticate') ?? '', rpc, shown: `HTTP ${response.status} ${said(text, 200)}` };
   }
 
   /** Expects the lesson's refusal of a tool that has no permission entry. */
