@@ -20,6 +20,7 @@ import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { startEmulatorServer, type RunningEmulator } from '../../shared/emulator/server.ts';
 import { isolatedEnv, nonProtocolLines, StdioChild, type JsonRpcResponse } from '../support/02-stdio-public-client.ts';
 import { approveDeviceCode, signIn } from '../support/browser.ts';
+import { shortPath } from '../support/harness.ts';
 import { emulator, graph, offlineConfig, recordEvents } from '../support/lab.ts';
 import { resultText, said } from '../support/mcp.ts';
 import { network } from '../support/network.ts';
@@ -51,10 +52,6 @@ const DEFAULT_LIFETIME = emulator.settings.accessTokenLifetimeSeconds;
 /** MSAL renews access tokens that expire within 5 minutes: a 60 s lifetime makes every silent call a refresh. */
 const SHORT_LIFETIME = 60;
 
-function shortPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith('..') ? file : relative;
-}
 
 // ---------------------------------------------------------------- the code under test
 

@@ -6,8 +6,7 @@
  * health endpoints say nothing; shutdown finishes requests in flight.
  */
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type RequestListener, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -21,6 +20,7 @@ import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { makeCertificate, writeCertificateFiles, type CertificateFiles } from '../../shared/offline/credentials.ts';
 import { emulator, graph, recordEvents } from '../support/lab.ts';
 import { network } from '../support/network.ts';
+import { listenOnFreePort, shortPath, type Listening } from '../support/harness.ts';
 import { said } from '../support/mcp.ts';
 import { redisUnavailableReason, startRedis, type RunningRedis } from '../support/redis.ts';
 import { toolNameRules } from '../support/resourceServerSuite.ts';
@@ -52,10 +52,6 @@ const OBO_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const REDIS_SKIP = redisUnavailableReason();
 if (REDIS_SKIP) console.warn(`Lesson 5: skipping the shared-cache tests that need a real Redis: ${REDIS_SKIP}.`);
 
-function shortPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return (relative.startsWith('..') ? file : relative).split(path.sep).join('/');
-}
 
 // ------------------------------------------------------------------------------------------ the lesson
 
@@ -152,7 +148,7 @@ interface Running {
   base: string;
   config: WorkshopConfig;
   created: ProductionApp;
-  server: Server;
+  listening: Listening;
   logs: CapturedLogs;
 }
 
@@ -185,9 +181,8 @@ const running: Running[] = [];
 
 afterEach(async () => {
   vi.useRealTimers();
-  for (const { server, created } of running.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+  for (const { listening, created } of running.splice(0)) {
+    await listening.close();
     await created.close().catch(() => {});
   }
 });
@@ -205,9 +200,8 @@ interface StartOptions {
 /** Starts the lesson's app on a free port, with logs captured. */
 async function start(options: StartOptions = {}): Promise<Running> {
   const lesson = await loadLesson();
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listenOnFreePort();
+  const { server, port } = listening;
   const config = settings(port, options.env);
   const logs = captureLogs();
   let created: ProductionApp;
@@ -219,11 +213,11 @@ async function start(options: StartOptions = {}): Promise<Running> {
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     });
   } catch (error) {
-    server.close();
+    await listening.close();
     throw error;
   }
   server.on('request', created.app);
-  const started = { mcpUrl: config.mcpUrl, base: `http://localhost:${port}`, config, created, server, logs };
+  const started = { mcpUrl: config.mcpUrl, base: `http://localhost:${port}`, config, created, listening, logs };
   running.push(started);
   return started;
 }
@@ -747,10 +741,10 @@ describe('lesson 5: health, readiness and a graceful shutdown', () => {
   it('on shutdown: readiness off, the request in flight finishes, then the server closes', async () => {
     const lesson = await loadLesson();
     const logs = captureLogs();
-    const placeholder = createServer();
-    await new Promise<void>((resolve) => placeholder.listen(0, '127.0.0.1', resolve));
-    const port = (placeholder.address() as AddressInfo).port;
-    await new Promise((resolve) => placeholder.close(resolve));
+    // A free port for the lesson's own listen(): taken, then given back.
+    const placeholder = await listenOnFreePort();
+    const { port } = placeholder;
+    await placeholder.close();
     const config = settings(port);
     const created = await lesson.createApp(config, { logger: lesson.createLogger({ destination: logs.destination }), credential: testCredential() });
     const server = await lesson.listen(created.app as unknown as RequestListener, port, '127.0.0.1');

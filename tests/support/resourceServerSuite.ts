@@ -4,10 +4,8 @@
  * or app role per tool, and calls Graph with an On-Behalf-Of token of its own. Lesson 4 builds it on
  * SDK v1 and lesson 6 on SDK v2; both test files call resourceServerSuite, so the same tests judge both.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { createPublicKey } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
@@ -21,6 +19,7 @@ import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { MemoryOAuthClient } from './memoryOAuthClient.ts';
 import { signIn } from './browser.ts';
 import { emulator, graph, recordEvents } from './lab.ts';
+import { listenOnFreePort, shortPath, type Listening } from './harness.ts';
 import { connectHttpClient, resultText, said } from './mcp.ts';
 import { network } from './network.ts';
 import { importLesson, lessonDir, requireExport } from './target.ts';
@@ -66,7 +65,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
   const GRACE = findUser('grace')!;
   const OTHER_TENANT = '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
 
-  let httpServer: Server | undefined;
+  let listening: Listening | undefined;
   let config: WorkshopConfig;
   let mcpUrl: URL;
   let prmUrl: string;
@@ -77,9 +76,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
   beforeEach(async () => {
     const lesson = await importLesson(options.lesson, 'app.ts');
     const createApp = requireExport<(config: WorkshopConfig) => Promise<Express>>(lesson, 'createApp', FILES.app);
-    httpServer = createServer();
-    await new Promise<void>((resolve) => httpServer!.listen(0, '127.0.0.1', resolve));
-    const port = (httpServer.address() as AddressInfo).port;
+    listening = await listenOnFreePort();
+    const { port } = listening;
     // Never the learner's .env: an explicit, offline environment. Clients use `localhost`, like the PRM.
     config = loadConfig({ PORT: String(port) });
     mcpUrl = config.mcpUrl;
@@ -87,7 +85,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
     unregisterUri = emulator.addApiAppIdUri(mcpUrl);
     prmUrl = `http://localhost:${port}/.well-known/oauth-protected-resource/mcp`;
     const app = await createApp(config);
-    httpServer.on('request', app);
+    listening.server.on('request', app);
   });
 
   afterEach(async () => {
@@ -95,11 +93,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
     unregisterUri?.();
     unregisterUri = undefined;
     await Promise.allSettled(clients.splice(0).map((client) => client.close()));
-    if (httpServer) {
-      httpServer.closeAllConnections();
-      await new Promise((resolve) => httpServer!.close(resolve));
-      httpServer = undefined;
-    }
+    await listening?.close();
+    listening = undefined;
   });
 
   // ------------------------------------------------------------------------------------------ tokens
@@ -813,9 +808,4 @@ export function toolNameRules({ todo, refusal, server }: ToolNameRulesOptions): 
       }
     }
   });
-}
-
-function shortPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return (relative.startsWith('..') ? file : relative).split(path.sep).join('/');
 }
