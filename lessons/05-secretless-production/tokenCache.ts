@@ -96,9 +96,9 @@ export async function connectRedisTokenStore(url: URL, log: Logger): Promise<Tok
     disableOfflineQueue: true,
     socket: {
       connectTimeout: 2000,
-      // Unreachable at start-up is a misconfiguration: give up at once (connect() rejects with the cause).
-      // Lost later, keep trying, backing off, while the tools fall back to Entra ID.
-      reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * 2 ** retries, 5000) : cause),
+      // Lost while running: keep trying, backing off, while the tools fall back to Entra ID. At start-up,
+      // three quick retries ride out a blip; still unreachable is a misconfiguration: connect() rejects with the cause.
+      reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * 2 ** retries, 5000) : retries < 3 ? 100 * 2 ** retries : cause),
     },
   });
   let connected = false;
