@@ -50,7 +50,8 @@ export interface ShutdownOptions {
 export function shutDownGracefully(server: Server, { state, log, graceMs = SHUTDOWN_GRACE_MS }: ShutdownOptions): Promise<void> {
   // TODO 5.7: Shut down gracefully instead: state.ready = false at once; server.close(resolve) stops
   // accepting connections and waits for requests in flight; server.closeIdleConnections() closes idle
-  // keep-alive connections now; after graceMs (an unref'd timer) closeAllConnections(). Log what happens.
+  // keep-alive connections now, and again every 100 ms (an unref'd interval) as busy ones finish;
+  // after graceMs (an unref'd timer) closeAllConnections(). Log what happens.
   // See README, step 5.7.
   void state;
   void log;

@@ -44,8 +44,8 @@ export interface ShutdownOptions {
 
 /**
  * Graceful shutdown: readiness off, stop accepting connections, let requests in flight finish (idle
- * keep-alive connections are closed now, busy ones after their response), and after `graceMs` close
- * whatever is still open. Resolves when the server has closed.
+ * keep-alive connections are closed now, busy ones as soon as their response is out), and after
+ * `graceMs` close whatever is still open. Resolves when the server has closed.
  */
 export function shutDownGracefully(server: Server, { state, log, graceMs = SHUTDOWN_GRACE_MS }: ShutdownOptions): Promise<void> {
   state.ready = false;
@@ -56,11 +56,15 @@ export function shutDownGracefully(server: Server, { state, log, graceMs = SHUTD
       server.closeAllConnections();
     }, graceMs);
     deadline.unref();
+    // A busy keep-alive connection goes idle after its response, and its client would hold it open
+    // for seconds (undici: 4 s), keeping close() waiting: close connections as they go idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
     server.close(() => {
       clearTimeout(deadline);
+      clearInterval(sweep);
       resolve();
     });
-    // Node closes idle keep-alive connections on close(); a busy one closes after its response.
     server.closeIdleConnections();
   });
 }

@@ -274,4 +274,12 @@ export default mutants([
     rule: 'when the server\'s own credential fails, the caller hears it is the server\'s problem, the operator gets the reason',
     section: 'Verify',
   },
+  {
+    id: 'shutdown-waits-for-keep-alive',
+    file: 'lifecycle.ts',
+    find: `    const sweep = setInterval(() => server.closeIdleConnections(), 100);`,
+    replace: `    const sweep = setInterval(() => undefined, 100);`,
+    rule: 'shutdown ends once the last response is out, not when the client drops its keep-alive connection',
+    section: 'TODO 5.7',
+  },
 ]);
