@@ -5,21 +5,15 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulatorServer } from '../../shared/emulator/server.ts';
 import { findLesson } from '../../shared/lab/lessons.ts';
 import { GRAPH_BRIDGE, spawnNode, stopChild, tsNodeArgs, waitForPort } from '../../shared/lab/processes.ts';
+import { freePort } from '../../tests/support/harness.ts';
 
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort };
+
 
 export interface Lab {
   emulatorUrl: URL;

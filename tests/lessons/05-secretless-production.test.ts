@@ -20,7 +20,7 @@ import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { makeCertificate, writeCertificateFiles, type CertificateFiles } from '../../shared/offline/credentials.ts';
 import { emulator, graph, recordEvents } from '../support/lab.ts';
 import { network } from '../support/network.ts';
-import { listenOnFreePort, shortPath, type Listening } from '../support/harness.ts';
+import { freePort, listenOnFreePort, shortPath, type Listening } from '../support/harness.ts';
 import { said } from '../support/mcp.ts';
 import { redisUnavailableReason, startRedis, type RunningRedis } from '../support/redis.ts';
 import { toolNameRules } from '../support/resourceServerSuite.ts';
@@ -741,10 +741,7 @@ describe('lesson 5: health, readiness and a graceful shutdown', () => {
   it('on shutdown: readiness off, the request in flight finishes, then the server closes', async () => {
     const lesson = await loadLesson();
     const logs = captureLogs();
-    // A free port for the lesson's own listen(): taken, then given back.
-    const placeholder = await listenOnFreePort();
-    const { port } = placeholder;
-    await placeholder.close();
+    const port = await freePort(); // for the lesson's own listen()
     const config = settings(port);
     const created = await lesson.createApp(config, { logger: lesson.createLogger({ destination: logs.destination }), credential: testCredential() });
     const server = await lesson.listen(created.app as unknown as RequestListener, port, '127.0.0.1');

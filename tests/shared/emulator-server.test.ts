@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfidentialClientApplication, PublicClientApplication } from '@azure/msal-node';
@@ -17,6 +16,7 @@ import { APPS, TENANT_ID, findUser } from '../../shared/emulator/directory.ts';
 import { startEmulatorServer, type RunningEmulator } from '../../shared/emulator/server.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { Browser, signIn } from '../support/browser.ts';
+import { freePort } from '../support/harness.ts';
 import { authorizeUrl, codeFlowTokens, pkce, postForm, redeemCode, signInForCode, tenantEndpoints } from '../support/oauth.ts';
 
 const CALLBACK = 'http://localhost:49152/callback';
@@ -44,14 +44,6 @@ async function stop(server: RunningEmulator): Promise<void> {
   await server.close();
 }
 
-/** A port nobody listens on right now, so two servers in a row can share it (the issuer includes the port). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, 'localhost', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('the emulator over real HTTP', () => {
   it('serves discovery with an issuer at its own origin', async () => {

@@ -33,6 +33,13 @@ export async function listenOnFreePort(handler?: RequestListener): Promise<Liste
   };
 }
 
+/** A port nothing listens on right now, for a server the test does not create itself (Redis, a lesson's own listen()). */
+export async function freePort(): Promise<number> {
+  const probe = await listenOnFreePort();
+  await probe.close();
+  return probe.port;
+}
+
 /** `file` relative to the working directory when inside it, with `/` on every platform: "lessons/01-open-server/server.ts". */
 export function shortPath(file: string): string {
   const relative = path.relative(process.cwd(), file);
