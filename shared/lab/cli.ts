@@ -22,18 +22,8 @@
 import './requireNode.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config.ts';
-import { checkLesson } from './checkLesson.ts';
-import { diffCommand } from './diff.ts';
-import { emulatorCommand } from './emulatorCommand.ts';
-import { gradeCommand } from './grade.ts';
-import { hintCommand } from './hints.ts';
 import { availableLessons } from './lessons.ts';
 import { LabError, say, sayError } from './output.ts';
-import { progressCommand } from './progress.ts';
-import { resetLesson } from './reset.ts';
-import { runLesson } from './runLesson.ts';
-import { startersCommand } from './starters.ts';
-import { translationsCommand } from './translations.ts';
 
 /** The options each command takes; anything else is most likely a typo and is reported, not ignored. */
 const COMMAND_OPTIONS = {
@@ -67,9 +57,11 @@ function parse(command: Command, args: string[]) {
   }
 }
 
+// Each command imports its own module when it runs: `run` and `emulator` load the emulator and the MCP
+// SDK (about half a second), which check:N, hint:N and the others never need.
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'grade') return gradeCommand(rest);
+  if (command === 'grade') return (await import('./grade.ts')).gradeCommand(rest);
   if (command === undefined || !Object.hasOwn(COMMAND_OPTIONS, command)) {
     printUsage(command);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 1;
@@ -80,24 +72,24 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const [kind, lesson] = positionals;
       if (kind !== 'lessons' && kind !== 'solutions') throw new LabError(`Usage: cli.ts run <lessons|solutions> <N>; got "${kind ?? ''}".`);
-      return runLesson(kind, lesson);
+      return (await import('./runLesson.ts')).runLesson(kind, lesson);
     }
     case 'check':
-      return checkLesson(positionals[0], flag('watch'));
+      return (await import('./checkLesson.ts')).checkLesson(positionals[0], flag('watch'));
     case 'hint':
-      return hintCommand(positionals[0], { todo: (values as { todo?: string }).todo ?? positionals[1], reset: flag('reset') });
+      return (await import('./hints.ts')).hintCommand(positionals[0], { todo: (values as { todo?: string }).todo ?? positionals[1], reset: flag('reset') });
     case 'diff':
-      return diffCommand(positionals[0], { starter: flag('starter') });
+      return (await import('./diff.ts')).diffCommand(positionals[0], { starter: flag('starter') });
     case 'reset':
-      return resetLesson(positionals[0], { yes: flag('yes') });
+      return (await import('./reset.ts')).resetLesson(positionals[0], { yes: flag('yes') });
     case 'progress':
-      return progressCommand({ recheck: flag('recheck') });
+      return (await import('./progress.ts')).progressCommand({ recheck: flag('recheck') });
     case 'starters':
-      return startersCommand(flag('update'));
+      return (await import('./starters.ts')).startersCommand(flag('update'));
     case 'emulator':
-      return emulatorCommand();
+      return (await import('./emulatorCommand.ts')).emulatorCommand();
     case 'translations':
-      return translationsCommand((values as { stamp?: string }).stamp);
+      return (await import('./translations.ts')).translationsCommand((values as { stamp?: string }).stamp);
   }
 }
 

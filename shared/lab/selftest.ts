@@ -1,17 +1,17 @@
 /**
  * `npm test`: the workshop's integrity check, for maintainers and CI.
  *
- * Steps, run one after another (lesson suites share ports and network mocks):
+ * Steps, run side by side (PARALLEL_STEPS at a time) and reported in this order:
  *   1. lesson table  every NN-* folder under lessons/ and solutions/ has a row in shared/lab/lessons.ts
- *   2. typecheck     `tsc --noEmit -p .` over the whole repository
- *   3. starter copies  every lesson's starter equals its checked-in copy (shared/lab/starters/), which
+ *   2. starter copies  every lesson's starter equals its checked-in copy (shared/lab/starters/), which
  *                    reset:N restores; refresh with `npx tsx shared/lab/cli.ts starters --update`
- *   3a. given files  every lesson file without a TODO is byte-identical in lessons/ and solutions/, so a
+ *   2a. given files  every lesson file without a TODO is byte-identical in lessons/ and solutions/, so a
  *                    fix to given code cannot land in one copy only (shared/lab/givenFiles.ts)
- *   3b. translations every README and hints file has a zh-CN translation stamped with the hash of the
+ *   2b. translations every README and hints file has a zh-CN translation stamped with the hash of the
  *                    English it follows, naming the same TODO steps (shared/lab/translations.ts)
- *   4. unit tests    `vitest run tests/shared tests/tooling`: the shared code and the lab tooling
- *                    (skipped while neither folder has tests)
+ *   3. unit tests    `vitest run tests/shared tests/tooling`, files in parallel: the shared code and the
+ *                    lab tooling (skipped while neither folder has tests)
+ *   4. typecheck     `tsc --noEmit -p .` over the whole repository
  *   5. per lesson    the suite with LAB_TARGET=solutions passes, every test
  *   6. per lesson    the suite with LAB_TARGET=lessons fails at least one test: a starter that passes
  *                    leaves the learner nothing to do, which is an integrity failure
@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { availableLessons, repoPath, ROOT, unregisteredFolders, type CodeKind, type Lesson } from './lessons.ts';
 import { bold, dim, green, red, say, tests, yellow } from './output.ts';
-import { portAcceptsConnections, runNode, tscBin } from './processes.ts';
+import { runNode, tscBin } from './processes.ts';
 import { differingGivenFiles } from './givenFiles.ts';
 import { staleStarters } from './starters.ts';
 import { TRANSLATION, translationPairs, translationProblems } from './translations.ts';
@@ -37,8 +37,11 @@ const plainOutput: NodeJS.ProcessEnv = process.stdout.isTTY ? {} : { NO_COLOR: '
 
 /** A suite that hangs must not hang CI. */
 const STEP_TIMEOUT_MS = 10 * 60_000;
-/** The port lessons listen on by default; a running `npm run lesson:N` would collide with the suites. */
-const LESSON_PORT = 3001;
+/**
+ * How many steps run at once. Each is one tsc or vitest process, and every suite listens on ports of
+ * its own (tests/support/harness.ts), so lessons can be checked side by side.
+ */
+const PARALLEL_STEPS = Math.max(2, os.availableParallelism());
 
 type Verdict = 'pass' | 'fail' | 'skip';
 
@@ -52,11 +55,50 @@ interface StepResult {
 
 const results: Verdict[] = [];
 
-function report(name: string, result: StepResult): void {
-  results.push(result.verdict);
-  const mark = { pass: green('✔'), fail: red('✘'), skip: yellow('–') }[result.verdict];
-  say(`${mark} ${name.padEnd(22)} ${result.detail}`);
-  if (result.verdict === 'fail' && result.explain) say(indent(result.explain.trimEnd()));
+/** One integrity step: a name for its line and the work that decides its verdict. */
+interface Step {
+  name: string;
+  run: () => StepResult | Promise<StepResult>;
+}
+
+/**
+ * Runs the steps, at most PARALLEL_STEPS at a time in the order given, and prints each one's line in
+ * that order once it has finished, with how long it took.
+ */
+async function runSteps(steps: Step[]): Promise<void> {
+  const slot = limit(PARALLEL_STEPS);
+  const outcomes = steps.map((step) =>
+    slot(async () => {
+      const startedAt = performance.now();
+      const result = await Promise.resolve()
+        .then(step.run)
+        .catch((error: unknown): StepResult => ({ verdict: 'fail', detail: 'the step itself crashed', explain: String((error as Error)?.stack ?? error) }));
+      return { result, seconds: (performance.now() - startedAt) / 1000 };
+    }),
+  );
+  for (const [index, { name }] of steps.entries()) {
+    const { result, seconds } = await outcomes[index]!;
+    results.push(result.verdict);
+    const mark = { pass: green('✔'), fail: red('✘'), skip: yellow('–') }[result.verdict];
+    say(`${mark} ${name.padEnd(22)} ${result.detail} ${dim(`(${seconds.toFixed(1)} s)`)}`);
+    if (result.verdict === 'fail' && result.explain) say(indent(result.explain.trimEnd()));
+  }
+}
+
+/** A gate that lets at most `count` tasks run at once; the others wait their turn, first come first served. */
+function limit(count: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= count) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 function indent(text: string): string {
@@ -135,7 +177,7 @@ function givenFiles(): StepResult {
  * Runs vitest on `filters` with LAB_TARGET (the lab's one way to run tests, suiteRun.ts) and returns
  * the counts, or undefined when the run ended before any test did (vitest's output then says why).
  */
-async function vitest(filters: string[], target: CodeKind | undefined, reportDir: string, label: string) {
+async function vitest(filters: string[], target: CodeKind | undefined, reportDir: string, label: string, vitestArgs: string[] = []) {
   const run = await runSuite({
     tests: filters,
     target,
@@ -144,7 +186,7 @@ async function vitest(filters: string[], target: CodeKind | undefined, reportDir
     timeoutMs: STEP_TIMEOUT_MS,
     env: { ...process.env, ...plainOutput },
     // vitest's own report as well: it is what a failed step replays.
-    vitestArgs: ['--reporter=default'],
+    vitestArgs: ['--reporter=default', ...vitestArgs],
   });
   const counts = countTests(run.events);
   const brokenFiles = run.events.errors.length;
@@ -154,7 +196,8 @@ async function vitest(filters: string[], target: CodeKind | undefined, reportDir
 async function unitTests(reportDir: string): Promise<StepResult> {
   const folders = ['tests/shared', 'tests/tooling'].filter((folder) => hasTests(path.join(ROOT, folder)));
   if (folders.length === 0) return { verdict: 'skip', detail: 'skipped: no tests in tests/shared or tests/tooling yet' };
-  const { run, counts } = await vitest(folders, undefined, reportDir, 'unit');
+  // The slow files (grading a room, the learner commands) mostly wait on the suites they start.
+  const { run, counts } = await vitest(folders, undefined, reportDir, 'unit', ['--fileParallelism', `--maxWorkers=${PARALLEL_STEPS}`]);
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
   const detail = `${folders.join(' + ')}: ${counts.passed} of ${tests(counts.total)} pass`;
   return run.code === 0 && counts.failed === 0 ? { verdict: 'pass', detail } : { verdict: 'fail', detail, explain: run.output };
@@ -213,21 +256,21 @@ function noReport(run: { code: number; timedOut: boolean }): string {
 
 async function main(): Promise<number> {
   say(bold('Workshop self-test') + dim(': every solution passes, every starter leaves work to do.'));
-  if (await portAcceptsConnections(LESSON_PORT)) {
-    say(yellow(`Port ${LESSON_PORT} is in use (a running npm run lesson:N?). Lesson suites may fail until you stop it.`));
-  }
   const reportDir = mkdtempSync(path.join(os.tmpdir(), 'workshop-selftest-'));
   try {
-    report('lesson table', lessonTable());
-    report('typecheck', await typecheck());
-    report('starter copies', starterCopies());
-    report('given files', givenFiles());
-    report('translations', translations());
-    report('unit tests', await unitTests(reportDir));
-    for (const lesson of availableLessons()) {
-      report(`lesson ${lesson.number} solution`, await solutionPasses(lesson, reportDir));
-      report(`lesson ${lesson.number} starter`, await starterFails(lesson, reportDir));
-    }
+    // The long steps first, so the others fill the second slot meanwhile.
+    await runSteps([
+      { name: 'lesson table', run: lessonTable },
+      { name: 'starter copies', run: starterCopies },
+      { name: 'given files', run: givenFiles },
+      { name: 'translations', run: translations },
+      { name: 'unit tests', run: () => unitTests(reportDir) },
+      { name: 'typecheck', run: typecheck },
+      ...availableLessons().flatMap((lesson) => [
+        { name: `lesson ${lesson.number} solution`, run: () => solutionPasses(lesson, reportDir) },
+        { name: `lesson ${lesson.number} starter`, run: () => starterFails(lesson, reportDir) },
+      ]),
+    ]);
   } finally {
     rmSync(reportDir, { recursive: true, force: true });
   }
