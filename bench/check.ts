@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import '../shared/lab/compileCache.ts';
 import { availableLessons, repoPath } from '../shared/lab/lessons.ts';
 import { runSuite, type SuiteRun } from '../shared/lab/suiteRun.ts';
 

@@ -20,6 +20,7 @@
  * bug in the workshop and keeps its stack trace.
  */
 import './requireNode.ts';
+import './compileCache.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { availableLessons } from './lessons.ts';

@@ -16,6 +16,7 @@
  * (the suite cannot load it), or when the unchanged solution fails.
  */
 import './requireNode.ts';
+import './compileCache.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

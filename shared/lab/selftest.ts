@@ -21,6 +21,7 @@
  * step is replayed only when the step fails.
  */
 import './requireNode.ts';
+import './compileCache.ts';
 import { mkdtempSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

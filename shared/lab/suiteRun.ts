@@ -145,12 +145,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRun> {
 
 /**
  * The environment for tests of untrusted or learner code: this process's environment without the
- * settings that would point lessons at a real tenant, another port or our own state.
+ * settings that would point lessons at a real tenant, another port or our own state (the compile
+ * cache in our node_modules included, see compileCache.ts).
  */
 export function cleanTestEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (/^(ENTRA_|EMULATOR_|LAB_)/.test(name) || name === 'PORT' || name === 'BASE_URL') continue;
+    if (/^(ENTRA_|EMULATOR_|LAB_)/.test(name) || ['PORT', 'BASE_URL', 'NODE_COMPILE_CACHE'].includes(name)) continue;
     env[name] = value;
   }
   return { ...env, ...extra };
