@@ -33,9 +33,10 @@ export async function generateSigningKey(): Promise<SigningKey> {
   return { kid, privateKey, publicJwk: { ...publicJwk, kid, use: 'sig' } };
 }
 
-/** A new key set: one tenant key and the Graph key. */
+/** A new key set: one tenant key and the Graph key (generated side by side, on libuv's thread pool). */
 export async function generateKeySet(): Promise<KeySet> {
-  return { tenant: [await generateSigningKey()], graph: await generateSigningKey() };
+  const [tenant, graph] = await Promise.all([generateSigningKey(), generateSigningKey()]);
+  return { tenant: [tenant], graph };
 }
 
 interface StoredKey {

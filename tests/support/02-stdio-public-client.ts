@@ -8,13 +8,16 @@ import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js
 import { GRAPH_BRIDGE, tsNodeArgs } from '../../shared/lab/processes.ts';
 
 /**
- * A minimal environment for a lesson process: the platform's basics (PATH, HOME, SystemRoot…) and the
- * temporary folder (where tsx keeps its cache; the grader gives each run its own), never the test
- * runner's own variables, so no ENTRA_* setting can leak in.
+ * A minimal environment for a lesson process: the platform's basics (PATH, HOME, SystemRoot…), the
+ * temporary folder (where tsx keeps its cache; the grader gives each run its own) and Node's compile
+ * cache (shared/lab/compileCache.ts), never the test runner's own variables, so no ENTRA_* setting can
+ * leak in.
  */
 export function isolatedEnv(extra: Record<string, string>): Record<string, string> {
-  const temporary = Object.fromEntries(['TMPDIR', 'TMP', 'TEMP'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
-  const env: Record<string, string> = { ...getDefaultEnvironment(), ...temporary, NO_COLOR: '1', ...extra };
+  const caches = Object.fromEntries(
+    ['TMPDIR', 'TMP', 'TEMP', 'NODE_COMPILE_CACHE'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
+  );
+  const env: Record<string, string> = { ...getDefaultEnvironment(), ...caches, NO_COLOR: '1', ...extra };
   for (const name of Object.keys(env)) if (name.startsWith('ENTRA_')) delete env[name];
   return env;
 }
