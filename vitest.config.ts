@@ -2,10 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Files may run side by side (vitest's default): every suite listens on free ports of its own
+    // (tests/support/harness.ts).
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/support/setup.ts'],
-    // Lessons listen on fixed ports (3001), so suites run one file at a time.
-    fileParallelism: false,
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
