@@ -197,8 +197,8 @@ async function vitest(filters: string[], target: CodeKind | undefined, reportDir
 async function unitTests(reportDir: string): Promise<StepResult> {
   const folders = ['tests/shared', 'tests/tooling'].filter((folder) => hasTests(path.join(ROOT, folder)));
   if (folders.length === 0) return { verdict: 'skip', detail: 'skipped: no tests in tests/shared or tests/tooling yet' };
-  // Two files at a time even on two cores (vitest's default there is one): the slow files, grading a
-  // room and the learner's commands, mostly wait on the runs they start.
+  // As many files at a time as steps, two even on two cores where vitest's default is one: the slow
+  // files (grading a room, the learner's commands) mostly wait on the runs they start.
   const { run, counts } = await vitest(folders, undefined, reportDir, 'unit', [`--maxWorkers=${PARALLEL_STEPS}`]);
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
   const detail = `${folders.join(' + ')}: ${counts.passed} of ${tests(counts.total)} pass`;
