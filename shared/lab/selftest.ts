@@ -178,11 +178,11 @@ function givenFiles(): StepResult {
  * Runs vitest on `filters` with LAB_TARGET (the lab's one way to run tests, suiteRun.ts) and returns
  * the counts, or undefined when the run ended before any test did (vitest's output then says why).
  */
-async function vitest(filters: string[], target: CodeKind | undefined, reportDir: string, label: string, vitestArgs: string[] = []) {
+async function vitest(filters: string[], target: CodeKind | undefined, eventsDir: string, label: string, vitestArgs: string[] = []) {
   const run = await runSuite({
     tests: filters,
     target,
-    eventsFile: path.join(reportDir, `${label}.ndjson`),
+    eventsFile: path.join(eventsDir, `${label}.ndjson`),
     mode: 'capture',
     timeoutMs: STEP_TIMEOUT_MS,
     env: { ...process.env, ...plainOutput },
@@ -194,21 +194,21 @@ async function vitest(filters: string[], target: CodeKind | undefined, reportDir
   return { run, counts: run.events.ended || counts.total > 0 ? { ...counts, brokenFiles } : undefined };
 }
 
-async function unitTests(reportDir: string): Promise<StepResult> {
+async function unitTests(eventsDir: string): Promise<StepResult> {
   const folders = ['tests/shared', 'tests/tooling'].filter((folder) => hasTests(path.join(ROOT, folder)));
   if (folders.length === 0) return { verdict: 'skip', detail: 'skipped: no tests in tests/shared or tests/tooling yet' };
   // As many files at a time as steps, two even on two cores where vitest's default is one: the slow
   // files (grading a room, the learner's commands) mostly wait on the runs they start.
-  const { run, counts } = await vitest(folders, undefined, reportDir, 'unit', [`--maxWorkers=${PARALLEL_STEPS}`]);
+  const { run, counts } = await vitest(folders, undefined, eventsDir, 'unit', [`--maxWorkers=${PARALLEL_STEPS}`]);
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
   const detail = `${folders.join(' + ')}: ${counts.passed} of ${tests(counts.total)} pass`;
   return run.code === 0 && counts.failed === 0 ? { verdict: 'pass', detail } : { verdict: 'fail', detail, explain: run.output };
 }
 
-async function solutionPasses(lesson: Lesson, reportDir: string): Promise<StepResult> {
+async function solutionPasses(lesson: Lesson, eventsDir: string): Promise<StepResult> {
   const missing = missingFor(lesson, lesson.solutionDir);
   if (missing) return { verdict: 'fail', detail: missing };
-  const { run, counts } = await vitest([repoPath(lesson.testFile)], 'solutions', reportDir, `${lesson.folder}-solutions`);
+  const { run, counts } = await vitest([repoPath(lesson.testFile)], 'solutions', eventsDir, `${lesson.folder}-solutions`);
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
   const detail = `${repoPath(lesson.solutionDir)}: ${counts.passed} of ${tests(counts.total)} pass`;
   if (run.code === 0 && counts.total > 0 && counts.failed === 0 && counts.brokenFiles === 0) return { verdict: 'pass', detail };
@@ -216,10 +216,10 @@ async function solutionPasses(lesson: Lesson, reportDir: string): Promise<StepRe
   return { verdict: 'fail', detail: detail + why, explain: `${run.output}\n${reproduce(lesson, 'solutions')}` };
 }
 
-async function starterFails(lesson: Lesson, reportDir: string): Promise<StepResult> {
+async function starterFails(lesson: Lesson, eventsDir: string): Promise<StepResult> {
   const missing = missingFor(lesson, lesson.lessonDir);
   if (missing) return { verdict: 'fail', detail: missing };
-  const { run, counts } = await vitest([repoPath(lesson.testFile)], 'lessons', reportDir, `${lesson.folder}-lessons`);
+  const { run, counts } = await vitest([repoPath(lesson.testFile)], 'lessons', eventsDir, `${lesson.folder}-lessons`);
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
   const where = repoPath(lesson.lessonDir);
   if (counts.failed > 0) {
@@ -258,7 +258,7 @@ function noReport(run: { code: number; timedOut: boolean }): string {
 
 async function main(): Promise<number> {
   say(bold('Workshop self-test') + dim(': every solution passes, every starter leaves work to do.'));
-  const reportDir = mkdtempSync(path.join(os.tmpdir(), 'workshop-selftest-'));
+  const eventsDir = mkdtempSync(path.join(os.tmpdir(), 'workshop-selftest-'));
   try {
     // The long steps first, so the others fill the second slot meanwhile.
     await runSteps([
@@ -266,15 +266,15 @@ async function main(): Promise<number> {
       { name: 'starter copies', run: starterCopies },
       { name: 'given files', run: givenFiles },
       { name: 'translations', run: translations },
-      { name: 'unit tests', run: () => unitTests(reportDir) },
+      { name: 'unit tests', run: () => unitTests(eventsDir) },
       { name: 'typecheck', run: typecheck },
       ...availableLessons().flatMap((lesson) => [
-        { name: `lesson ${lesson.number} solution`, run: () => solutionPasses(lesson, reportDir) },
-        { name: `lesson ${lesson.number} starter`, run: () => starterFails(lesson, reportDir) },
+        { name: `lesson ${lesson.number} solution`, run: () => solutionPasses(lesson, eventsDir) },
+        { name: `lesson ${lesson.number} starter`, run: () => starterFails(lesson, eventsDir) },
       ]),
     ]);
   } finally {
-    rmSync(reportDir, { recursive: true, force: true });
+    rmSync(eventsDir, { recursive: true, force: true });
   }
   const passed = results.filter((verdict) => verdict === 'pass').length;
   const failed = results.filter((verdict) => verdict === 'fail').length;
