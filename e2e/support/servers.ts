@@ -10,10 +10,8 @@ import path from 'node:path';
 import { startEmulatorServer } from '../../shared/emulator/server.ts';
 import { findLesson } from '../../shared/lab/lessons.ts';
 import { GRAPH_BRIDGE, spawnNode, stopChild, tsNodeArgs, waitForPort } from '../../shared/lab/processes.ts';
-import { freePort } from '../../tests/support/harness.ts';
 
-export { freePort };
-
+export { freePort } from '../../tests/support/harness.ts';
 
 export interface Lab {
   emulatorUrl: URL;

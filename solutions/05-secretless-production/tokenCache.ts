@@ -87,18 +87,22 @@ export function memoryTokenStore(maxEntries = 10_000): TokenStore {
  */
 export async function connectRedisTokenStore(url: URL, log: Logger): Promise<TokenStore> {
   const where = `${url.protocol}//${url.host}`; // never the password
+  let connected = false; // set once the first connect() succeeds
   const client = createClient({
     url: url.href,
     // Commands fail at once while disconnected instead of queueing until Redis is back.
     disableOfflineQueue: true,
     socket: {
       connectTimeout: 2000,
-      // Lost while running: keep trying, backing off, while the tools fall back to Entra ID. At start-up,
-      // three quick retries ride out a blip; still unreachable is a misconfiguration: connect() rejects with the cause.
-      reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * 2 ** retries, 5000) : retries < 3 ? 100 * 2 ** retries : cause),
+      reconnectStrategy: (retries, cause) => {
+        // Lost while running: keep trying, backing off, while the tools fall back to Entra ID.
+        if (connected) return Math.min(100 * 2 ** retries, 5000);
+        // At start-up, three quick retries ride out a blip; still unreachable is a misconfiguration:
+        // returning the cause makes connect() reject with it.
+        return retries < 3 ? 100 * 2 ** retries : cause;
+      },
     },
   });
-  let connected = false;
   let healthy = true;
   const degraded = (error: unknown) => {
     // One line per outage, not one per request.

@@ -446,15 +446,15 @@ describe('lesson 5: no client secret — a managed identity as a federated crede
     const identityRequests = recordIdentityRequests();
     const { mcpUrl, config, logs } = await start({ ownCredential: true, env: { ENTRA_API_CREDENTIAL: 'managed-identity', ENTRA_MANAGED_IDENTITY_CLIENT_ID: unattached } });
     const reply = await callTool(mcpUrl, await userToken(config, 'grace', ['tools.read']), 'my_profile');
-    expect(identityRequests.length, 'The server should have asked the platform for the identity\'s token.').toBeGreaterThan(0);
-    expect(reply.status, `A credential that cannot be had is not a crash: expected HTTP 200 with a tool error, got ${shown(reply)}.`).toBe(200);
-    expect(reply.rpc?.result?.isError, `my_profile cannot work without the server's own credential; it answered: ${toolText(reply)}`).toBe(true);
+    expect(identityRequests.length, `The server should have asked the platform for the identity's token. See ${TODO.identity}.`).toBeGreaterThan(0);
+    expect(reply.status, `A credential that cannot be had is not a crash: expected HTTP 200 with a tool error, got ${shown(reply)}. See ${TODO.identity}.`).toBe(200);
+    expect(reply.rpc?.result?.isError, `my_profile cannot work without the server's own credential, so it must be a tool error; it answered: ${said(toolText(reply))}. See ${TODO.identity}.`).toBe(true);
     expect(
       toolText(reply),
       `The caller can do nothing about the server's own credential: the tool error should say it is the server's configuration problem (tell its operator), not send them after a permission or a sign-in; it said: ${said(toolText(reply))}. See graph.ts (a CredentialError from credentials.ts) and ${TODO.identity}.`,
     ).toMatch(/operator/i);
     expect(logs.text(), `The operator's log should name the managed identity that got no token. See ${TODO.identity}.`).toContain(unattached);
-    expect(graph.calls, 'Graph must not be called without an OBO token.').toHaveLength(0);
+    expect(graph.calls, `Graph must not be called without an OBO token. See ${TODO.identity}.`).toHaveLength(0);
   });
 
   it('an expired assertion is refused (AADSTS700024) with a clear log line, never a 5xx', async () => {
