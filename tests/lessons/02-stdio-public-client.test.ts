@@ -18,7 +18,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
 import type { EmulatorEvent } from '../../shared/emulator/events.ts';
 import { startEmulatorServer, type RunningEmulator } from '../../shared/emulator/server.ts';
-import { isolatedEnv, nonProtocolLines, StdioChild, type JsonRpcResponse } from '../support/02-stdio-public-client.ts';
+import { hurryMsalLoopbackPolling, isolatedEnv, nonProtocolLines, StdioChild, type JsonRpcResponse } from '../support/02-stdio-public-client.ts';
 import { approveDeviceCode, signIn } from '../support/browser.ts';
 import { shortPath } from '../support/harness.ts';
 import { emulator, graph, offlineConfig, recordEvents } from '../support/lab.ts';
@@ -78,33 +78,28 @@ interface Harness {
   cachePath: string;
 }
 
+await hurryMsalLoopbackPolling();
+
 let tmp: string;
 const clients: Client[] = [];
-const children: StdioChild[] = [];
 
 beforeEach(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'lesson-02-'));
 });
 
-// The stdio test's emulator and first server process start before any test: loading tsx, the SDK and
-// MSAL takes a child process seconds, which it spends beside the in-process tests instead of after them.
-let firstServer: Promise<StdioServer> | undefined;
+// The stdio scenario (two child processes, a device code sign-in, a restart) spends seconds waiting for
+// other processes, with its own emulator over HTTP and its own folders: it starts before any test and
+// runs beside the in-process tests; its test, the last one, reports how it went.
+let stdioScenario: Promise<void> | undefined;
 beforeAll(() => {
-  firstServer = startStdioServer();
-  firstServer.catch(() => undefined); // reported by the stdio test
+  stdioScenario = signInAndRestartOverStdio();
+  stdioScenario.catch(() => undefined); // reported by the stdio test
 });
-afterAll(async () => {
-  const started = await firstServer?.catch(() => undefined);
-  if (!started) return;
-  await started.first.close();
-  await started.running.close();
-  await rm(started.dir, { recursive: true, force: true });
-});
+afterAll(() => stdioScenario?.catch(() => undefined)); // never leave its processes behind
 
 afterEach(async () => {
   emulator.settings.accessTokenLifetimeSeconds = DEFAULT_LIFETIME;
   await Promise.allSettled(clients.splice(0).map((client) => client.close()));
-  await Promise.allSettled(children.splice(0).map((child) => child.close()));
   await rm(tmp, { recursive: true, force: true });
 });
 
@@ -557,24 +552,6 @@ async function expectProfile(client: Client, what: string): Promise<void> {
 
 // ================================================================ the real thing: a child process over stdio
 
-/** The emulator over real HTTP, a working folder and state folder, and the first server process in them. */
-interface StdioServer {
-  running: RunningEmulator;
-  /** The server's working directory (a temporary one: the learner's .env must not decide how the server runs). */
-  dir: string;
-  stateDir: string;
-  first: StdioChild;
-}
-
-async function startStdioServer(): Promise<StdioServer> {
-  const running = await startEmulatorServer({ port: 0 });
-  // As quick to poll for device codes as the in-process emulator.
-  running.emulator.settings.deviceCodeIntervalSeconds = emulator.settings.deviceCodeIntervalSeconds;
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'lesson-02-stdio-'));
-  const stateDir = path.join(dir, 'state');
-  return { running, dir, stateDir, first: startChild(running, dir, stateDir) };
-}
-
 function startChild(running: RunningEmulator, cwd: string, stateDir: string): StdioChild {
   return StdioChild.start(path.join(DIR, 'main.ts'), {
     cwd,
@@ -583,61 +560,25 @@ function startChild(running: RunningEmulator, cwd: string, stateDir: string): St
 }
 
 describe('lesson 2: the server as a child process over stdio', () => {
-  /** Starts a call to get_my_profile, approves the device code the server prints on stderr, returns the answer. */
-  async function signInOverStdio(child: StdioChild, running: RunningEmulator, user: string) {
-    const PROMPT = /https?:\/\/\S+\/devicelogin[^\n]*/;
-    const seen = recordEvents(running.emulator);
-    const call = child.request('tools/call', { name: TOOL, arguments: {} }, 30_000);
-    let answered = false;
-    const settled = call.then(
-      () => (answered = true),
-      () => (answered = true),
-    );
-    // The prompt, or the answer: once the call has answered, no sign-in is left to wait for.
-    const match = (await Promise.race([child.waitForStderr(PROMPT, 15_000), settled.then(() => undefined)])) ?? child.stderr.match(PROMPT) ?? undefined;
-    const prompt = match ? parsePrompt(match[0]) : undefined;
-    if (!prompt) {
-      const answer = await Promise.race([call, new Promise((resolve) => setTimeout(() => resolve(undefined), 50))]).catch((e: Error) => e.message);
-      if ((answer as JsonRpcResponse | undefined)?.error) {
-        throw new Error(
-          `tools/call ${TOOL} answered with a protocol error before any sign-in: ${(answer as JsonRpcResponse).error!.message}. ` +
-            `Register the tool first (${at('TODO 2.5')}). Its stderr:\n${child.stderr || '(empty)'}`,
-        );
-      }
-      const when = answered ? 'before it answers the call; it answered without one' : 'within 15 s';
-      throw new Error(
-        `With no browser (LAB_NO_BROWSER=1), the server should print the device code prompt (URL and code) on stderr ${when}. ` +
-          `See ${at('TODO 2.4')}.${answer ? ` The tool answered: ${JSON.stringify(answer).slice(0, 300)}.` : ''} Its stderr:\n${child.stderr || '(empty)'}`,
-      );
-    }
-    await approveDeviceCode(prompt.url, prompt.code, user);
-    // A second device code is a sign-in nobody will approve: the call cannot answer, so say why now.
-    const deviceCodes = () => seen.filter((event) => event.code === 'device-code-issued').length;
-    const askedAgain = await Promise.race([waitFor(() => (deviceCodes() > 1 ? true : answered ? false : undefined), 30_000), settled.then(() => false)]);
-    if (askedAgain) {
-      throw new Error(
-        `After the test user ${user} approved the device code, the server asked for another one instead of answering tools/call ${TOOL}: the sign-in it had just completed was lost. ` +
-          `Return the token of that sign-in, and let the cache plugin keep it (${at('TODO 2.2')}). Its stderr:\n${child.stderr || '(empty)'}`,
-      );
-    }
-    return call;
-  }
-
-  /** stdout carries the JSON-RPC stream and nothing else: the first line that is not a message, named. */
-  function expectOnlyProtocolOnStdout(child: StdioChild, when: string): void {
-    const strays = nonProtocolLines(child.stdoutLines);
-    expect(
-      strays,
-      `${when}, stdout carried ${strays.length} line(s) that are not JSON-RPC messages, first ${JSON.stringify(strays[0]?.slice(0, 200))}. ` +
-        `stdout is the protocol: an MCP client drops the connection or loses the answer. Log with the service's log function (stderr), never console.log or process.stdout ` +
-        `(${at('TODO 2.1')} for MSAL's logger, ${at('TODO 2.4')} for the device code prompt).`,
-    ).toEqual([]);
-  }
-
   // One test, two processes: a device code sign-in costs seconds, and the restart needs one anyway.
-  it('writes nothing but JSON-RPC to stdout, even during a device code sign-in, and a restarted process signs in from its saved cache', { timeout: 60_000 }, async () => {
-    const { running, dir, stateDir, first } = await firstServer!;
-    children.push(first);
+  it('writes nothing but JSON-RPC to stdout, even during a device code sign-in, and a restarted process signs in from its saved cache', { timeout: 60_000 }, () => stdioScenario);
+});
+
+/**
+ * The stdio test: Ada signs in to a server process with a device code, then a restarted process
+ * answers from the cache it saved, and stdout carries only JSON-RPC throughout. Started by beforeAll.
+ */
+async function signInAndRestartOverStdio(): Promise<void> {
+  const running = await startEmulatorServer({ port: 0 });
+  // As quick to poll for device codes as the in-process emulator.
+  running.emulator.settings.deviceCodeIntervalSeconds = emulator.settings.deviceCodeIntervalSeconds;
+  // The server's working directory is a temporary one: the learner's .env must not decide how it runs.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'lesson-02-stdio-'));
+  const stateDir = path.join(dir, 'state');
+  const started: StdioChild[] = [];
+  try {
+    const first = startChild(running, dir, stateDir);
+    started.push(first);
     await first.initialize(20_000);
     const response = await signInOverStdio(first, running, 'ada');
     expectOnlyProtocolOnStdout(first, 'While Ada signed in with a device code');
@@ -650,7 +591,7 @@ describe('lesson 2: the server as a child process over stdio', () => {
 
     const seen = recordEvents(running.emulator);
     const second = startChild(running, dir, stateDir);
-    children.push(second);
+    started.push(second);
     await second.initialize(20_000);
     const deviceCodes = () => seen.filter((event) => event.code === 'device-code-issued').length;
     const noNewSignIn = `The restarted process asked for a new device code: it did not find the saved cache in LAB_STATE_DIR. See ${at('TODO 2.2')}.`;
@@ -670,5 +611,60 @@ describe('lesson 2: the server as a child process over stdio', () => {
     expect(restarted?.isError, `The restarted process should return Ada's profile; it answered: ${said(resultText(restarted))}. See ${at('TODO 2.2')}.`).not.toBe(true);
     expect(resultText(restarted)).toContain(ADA.userPrincipalName);
     expect(deviceCodes(), noNewSignIn).toBe(0);
-  });
-});
+  } finally {
+    await Promise.allSettled(started.map((child) => child.close()));
+    await running.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts a call to get_my_profile, approves the device code the server prints on stderr, returns the answer. */
+async function signInOverStdio(child: StdioChild, running: RunningEmulator, user: string) {
+  const PROMPT = /https?:\/\/\S+\/devicelogin[^\n]*/;
+  const seen = recordEvents(running.emulator);
+  const call = child.request('tools/call', { name: TOOL, arguments: {} }, 30_000);
+  let answered = false;
+  const settled = call.then(
+    () => (answered = true),
+    () => (answered = true),
+  );
+  // The prompt, or the answer: once the call has answered, no sign-in is left to wait for.
+  const match = (await Promise.race([child.waitForStderr(PROMPT, 15_000), settled.then(() => undefined)])) ?? child.stderr.match(PROMPT) ?? undefined;
+  const prompt = match ? parsePrompt(match[0]) : undefined;
+  if (!prompt) {
+    const answer = await Promise.race([call, new Promise((resolve) => setTimeout(() => resolve(undefined), 50))]).catch((e: Error) => e.message);
+    if ((answer as JsonRpcResponse | undefined)?.error) {
+      throw new Error(
+        `tools/call ${TOOL} answered with a protocol error before any sign-in: ${(answer as JsonRpcResponse).error!.message}. ` +
+          `Register the tool first (${at('TODO 2.5')}). Its stderr:\n${child.stderr || '(empty)'}`,
+      );
+    }
+    const when = answered ? 'before it answers the call; it answered without one' : 'within 15 s';
+    throw new Error(
+      `With no browser (LAB_NO_BROWSER=1), the server should print the device code prompt (URL and code) on stderr ${when}. ` +
+        `See ${at('TODO 2.4')}.${answer ? ` The tool answered: ${JSON.stringify(answer).slice(0, 300)}.` : ''} Its stderr:\n${child.stderr || '(empty)'}`,
+    );
+  }
+  await approveDeviceCode(prompt.url, prompt.code, user);
+  // A second device code is a sign-in nobody will approve: the call cannot answer, so say why now.
+  const deviceCodes = () => seen.filter((event) => event.code === 'device-code-issued').length;
+  const askedAgain = await Promise.race([waitFor(() => (deviceCodes() > 1 ? true : answered ? false : undefined), 30_000), settled.then(() => false)]);
+  if (askedAgain) {
+    throw new Error(
+      `After the test user ${user} approved the device code, the server asked for another one instead of answering tools/call ${TOOL}: the sign-in it had just completed was lost. ` +
+        `Return the token of that sign-in, and let the cache plugin keep it (${at('TODO 2.2')}). Its stderr:\n${child.stderr || '(empty)'}`,
+    );
+  }
+  return call;
+}
+
+/** stdout carries the JSON-RPC stream and nothing else: the first line that is not a message, named. */
+function expectOnlyProtocolOnStdout(child: StdioChild, when: string): void {
+  const strays = nonProtocolLines(child.stdoutLines);
+  expect(
+    strays,
+    `${when}, stdout carried ${strays.length} line(s) that are not JSON-RPC messages, first ${JSON.stringify(strays[0]?.slice(0, 200))}. ` +
+      `stdout is the protocol: an MCP client drops the connection or loses the answer. Log with the service's log function (stderr), never console.log or process.stdout ` +
+      `(${at('TODO 2.1')} for MSAL's logger, ${at('TODO 2.4')} for the device code prompt).`,
+  ).toEqual([]);
+}

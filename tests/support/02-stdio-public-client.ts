@@ -4,8 +4,28 @@
  * stray line behind a parse error), plus its stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { GRAPH_BRIDGE, tsNodeArgs } from '../../shared/lab/processes.ts';
+
+/**
+ * MSAL's acquireTokenInteractive starts its loopback server, then checks every 100 ms whether it is
+ * listening (LOOPBACK_SERVER_CONSTANTS in @azure/msal-node) before it opens the browser. A person never
+ * notices; a suite of sign-ins spends a second on it. Check every few milliseconds instead: it changes
+ * when MSAL looks, not what it does. Should MSAL move the constant, the tests get slower, never wrong.
+ */
+export async function hurryMsalLoopbackPolling(): Promise<void> {
+  try {
+    const root = path.dirname(createRequire(import.meta.url).resolve('@azure/msal-node/package.json'));
+    // The same module instance the learner's code loads (through @azure/msal-node's "import" export).
+    const constants = await import(pathToFileURL(path.join(root, 'dist', 'utils', 'Constants.mjs')).href);
+    if (typeof constants.LOOPBACK_SERVER_CONSTANTS?.INTERVAL_MS === 'number') constants.LOOPBACK_SERVER_CONSTANTS.INTERVAL_MS = 5;
+  } catch {
+    // Not where it was: leave MSAL as it is.
+  }
+}
 
 /**
  * A minimal environment for a lesson process: the platform's basics (PATH, HOME, SystemRoot…), the
