@@ -751,8 +751,9 @@ describe('lesson 5: health, readiness and a graceful shutdown', () => {
       network.use(
         http.get('https://graph.microsoft.com/v1.0/me', async () => {
           graphReached();
-          await new Promise((resolve) => setTimeout(resolve, 400));
-          // No response: the Graph fake answers after the delay.
+          // Held while shutdown begins and its first sweep of idle connections runs (every 100 ms):
+          // a shutdown that cuts connections cuts this one. Then the Graph fake answers.
+          await new Promise((resolve) => setTimeout(resolve, 150));
         }),
       );
       const inFlight = callTool(config.mcpUrl, await userToken(config, 'grace', ['tools.read']), 'my_profile');
