@@ -19,15 +19,22 @@ import { importLesson, lessonDir, requireExport } from '../support/target.ts';
 
 const server = resourceServerSuite({
   lesson: 6,
-  todos: (files) => ({
-    prm: `TODO 6.1 in ${files.app}`,
-    verify: `TODO 6.2 in ${files.verifier}`,
-    claims: `TODO 6.2 in ${files.verifier} and TODO 6.3 in ${files.verifier.replace('verifier.ts', 'tools.ts')}`,
-    gate: `TODO 6.4 in ${files.scopes}`,
-    obo: `${files.graph} (lesson 4's On-Behalf-Of, given) and TODO 6.3 in ${files.verifier.replace('verifier.ts', 'tools.ts')}`,
-    serve: `TODO 6.5 in ${files.app}`,
-    caller: `TODO 6.3 in ${files.verifier.replace('verifier.ts', 'tools.ts')}`,
-  }),
+  todos: (files) => {
+    const tools = files.verifier.replace('verifier.ts', 'tools.ts');
+    return {
+      prm: `TODO 6.1 in ${files.app}`,
+      verify: `TODO 6.2 in ${files.verifier}`,
+      // The verification is lesson 4's, given: a valid token that does not reach the tools as their
+      // caller is a tool that does not read ctx.http (6.3); a refused one, invalidToken (6.2).
+      claims: `TODO 6.3 in ${tools}`,
+      claimChecks: `TODO 6.2 in ${files.verifier}`,
+      gate: `TODO 6.4 in ${files.scopes}`,
+      obo: `TODO 6.3 in ${tools} (On-Behalf-Of, in ${files.graph}, is lesson 4's and given: it needs the caller's token)`,
+      serve: `TODO 6.5 in ${files.app}`,
+      caller: `TODO 6.3 in ${tools}`,
+      graphErrors: `TODO 6.3 in ${tools} (turning Graph's failures into tool errors is given, in ${files.graph}: it needs the caller first)`,
+    };
+  },
   invalidTokenError: 'an OAuthError with the code OAuthErrorCode.InvalidToken (v2 classifies errors by code; v1\'s InvalidTokenError is a 500 now)',
   // No HTTP gate of our own: a tool without a permission is never registered (toolScopeChallenge throws).
   unknownToolRefusal: 'not-found',

@@ -30,10 +30,22 @@ export interface ResourceServerSuiteOptions {
   lesson: number;
   /**
    * Where the learner writes each rule, for the messages ("TODO 4.2 in lessons/04-resource-server/verifier.ts").
-   * `serve`: where a request that passed authentication is handed to MCP; `caller`: where a tool
-   * reads the verified caller.
+   * `claims`: where a valid token becomes the caller the tools see; `claimChecks`: where a token whose
+   * tid or ver is wrong is refused; `serve`: where a request that passed authentication is handed to
+   * MCP, on every method of /mcp; `caller`: where a tool reads the verified caller; `graphErrors`:
+   * where Graph's failures become tool errors a person can act on.
    */
-  todos(files: { verifier: string; app: string; scopes: string; graph: string }): { prm: string; verify: string; claims: string; gate: string; obo: string; serve: string; caller: string };
+  todos(files: { verifier: string; app: string; scopes: string; graph: string }): {
+    prm: string;
+    verify: string;
+    claims: string;
+    claimChecks: string;
+    gate: string;
+    obo: string;
+    serve: string;
+    caller: string;
+    graphErrors: string;
+  };
   /** What the verifier must throw for a 401 with the lesson's SDK (v1: `InvalidTokenError`). */
   invalidTokenError: string;
   /** How the lesson refuses a tool that has no permission entry: see ToolNameRulesOptions.refusal. */
@@ -168,8 +180,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
     }
     const text = toolText(reply);
     expect(reply.status, `A Graph failure is the tool's problem, not the protocol's: expected HTTP 200 with an error result, got ${shown(reply)}.`).toBe(200);
-    expect(reply.rpc?.result?.isError, `When Graph answers ${status}, ${name} should return isError: true; it answered: ${said(text, 160)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
-    expect(text, `The error for a ${status} from Graph should be a readable sentence, without a stack trace; it was: ${said(text, 300)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).not.toMatch(/^\s+at .+:\d+/m);
+    expect(reply.rpc?.result?.isError, `When Graph answers ${status}, ${name} should return isError: true; it answered: ${said(text, 160)}. See ${TODO.graphErrors}.`).toBe(true);
+    expect(text, `The error for a ${status} from Graph should be a readable sentence, without a stack trace; it was: ${said(text, 300)}. See ${TODO.graphErrors}.`).not.toMatch(/^\s+at .+:\d+/m);
     expect(text, `A tool error must never show a token; it was: ${said(text, 160)}.`).not.toContain(token);
     return { reply, text };
   }
@@ -190,7 +202,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
   /** What went wrong, in the learner's terms, when a token we expected to be refused was not. */
   function whyNotRefused(reply: Reply, todo: string): string {
     if (reply.status >= 500) {
-      return `The server answered ${reply.status}: the verifier threw something other than ${options.invalidTokenError}, and requireBearerAuth turns that into a 500. Refuse with ${options.invalidTokenError} (${todo}).`;
+      return `The server answered ${reply.status}: the verifier refused with something other than ${options.invalidTokenError}, and requireBearerAuth turns anything else into a 500 (${todo}).`;
     }
     if (reply.status < 300) {
       const where = todo === TODO.prm ? todo : `${todo} (and if no token is asked for at all, ${TODO.prm})`;
@@ -268,10 +280,15 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(challenge, `WWW-Authenticate must carry resource_metadata="${prmUrl}" so clients can discover the authorization server (RFC 9728 §5.1). Pass resourceMetadataUrl to requireBearerAuth (${TODO.prm}).`).toContain(
         `resource_metadata="${prmUrl}"`,
       );
+      const statuses: Record<string, number> = {};
       for (const method of ['GET', 'DELETE']) {
-        const response = await fetch(mcpUrl, { method, headers: { accept: 'application/json, text/event-stream' } });
-        expect(response.status, `${method} /mcp without a token must get 401 too (a server with authorization checks every request); got ${response.status}. Put requireBearerAuth on the ${method} route as well (${TODO.prm}).`).toBe(401);
+        statuses[method] = (await fetch(mcpUrl, { method, headers: { accept: 'application/json, text/event-stream' } })).status;
       }
+      expect(
+        statuses,
+        `GET and DELETE /mcp without a token must get 401 too (a server with authorization checks every request, whatever its method); got GET ${statuses.GET}, DELETE ${statuses.DELETE}. ` +
+          `Every method of /mcp goes through requireBearerAuth (${TODO.serve}).`,
+      ).toEqual({ GET: 401, DELETE: 401 });
     });
   });
 
@@ -335,14 +352,14 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
         todo: TODO.verify,
         header: () => withClaims({ iss: `${emulator.origin}/${OTHER_TENANT}/v2.0`, tid: OTHER_TENANT }),
       },
-      { name: 'a token whose tid names another tenant', todo: TODO.claims, header: () => withClaims({ tid: OTHER_TENANT }) },
+      { name: 'a token whose tid names another tenant', todo: TODO.claimChecks, header: () => withClaims({ tid: OTHER_TENANT }) },
       { name: 'a token for another app (wrong audience)', todo: TODO.verify, header: () => withClaims({ aud: APPS.webApp.clientId }) },
       {
         name: 'a genuine Microsoft Graph token (audience Graph)',
         todo: TODO.verify,
         header: () => bearer(emulator.issueAccessToken({ client: APPS.mcpClient.clientId, user: 'ada', scope: 'User.Read' })),
       },
-      { name: 'a v1.0 token (ver 1.0)', todo: TODO.claims, header: () => withClaims({ ver: '1.0' }) },
+      { name: 'a v1.0 token (ver 1.0)', todo: TODO.claimChecks, header: () => withClaims({ ver: '1.0' }) },
       {
         name: 'a token without oid (the verifier relies on it, so it must be required)',
         todo: TODO.verify,
@@ -418,7 +435,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
   describe(`lesson ${options.lesson}: valid tokens, and a scope or app role per tool`, () => {
     it('accepts a user\'s token and hands the tools who the caller is (oid, tid, fully qualified scopes)', async () => {
       const reply = await callTool(await userToken('ada', ['tools.read']), 'whoami');
-      const text = expectToolSuccess(reply, 'whoami with a valid token for Ada', TODO.verify);
+      const text = expectToolSuccess(reply, 'whoami with a valid token for Ada', TODO.verify, TODO.caller);
       let seen: { oid?: string; tid?: string; scopes?: string[]; kind?: string; clientId?: string };
       try {
         seen = JSON.parse(text);
@@ -524,7 +541,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(graph.calls.at(-1)?.token, `Graph received the caller's own token. Use acquireTokenOnBehalfOf (${TODO.obo}).`).not.toBe(incoming);
 
       const unavailable = await callWhileGraphFails(incoming, 'my_profile', 503);
-      expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${said(unavailable.text)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
+      expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${said(unavailable.text)}. See ${TODO.graphErrors}.`).toMatch(/\b30\b/);
       await callWhileGraphFails(incoming, 'my_profile', 500);
       expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
     });
@@ -576,7 +593,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail before Graph throttles', TODO.obo);
       const oboToken = graph.calls.at(-1)?.token ?? '';
       const { text } = await callWhileGraphFails(incoming, 'send_mail', 429, mail);
-      expect(text, `A 429 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${said(text)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toMatch(/\b30\b/);
+      expect(text, `A 429 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${said(text)}. See ${TODO.graphErrors}.`).toMatch(/\b30\b/);
       expect(text, 'A tool error must never show the Graph token.').not.toContain(oboToken);
       expectToolSuccess(await callTool(incoming, 'send_mail', mail), 'send_mail after the 429', TODO.obo);
       expect(graph.outbox.length, 'Exactly the two calls that Graph accepted should have sent mail.').toBe(2);
@@ -593,8 +610,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       );
       const denied = await callTool(incoming, 'send_mail', { to: 'priya.raman@woodgrovebank.example', subject: 'Hi', body: 'Hello' });
       const text = toolText(denied);
-      expect(denied.rpc?.result?.isError, `A 403 from Graph should be a tool error; it answered: ${shown(denied)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toBe(true);
-      expect(text, `A person fixes a 403 by granting the permission, so name it (Mail.Send); it said: ${said(text)}. See callGraph in ${FILES.graph} and describeGraphError in shared/graph.ts.`).toContain('Mail.Send');
+      expect(denied.rpc?.result?.isError, `A 403 from Graph should be a tool error; it answered: ${shown(denied)}. See ${TODO.graphErrors}.`).toBe(true);
+      expect(text, `A person fixes a 403 by granting the permission, so name it (Mail.Send); it said: ${said(text)}. See ${TODO.graphErrors}.`).toContain('Mail.Send');
     });
   });
 
@@ -653,8 +670,8 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       // verified-token cache (verifiedTokens.ts) must not hide a verifier that fetches keys per request.
       const tokens = await Promise.all(Array.from({ length: 25 }, () => userToken('ada', ['tools.read'])));
       const replies = await Promise.all(tokens.slice(0, 20).map((token) => callTool(token, 'whoami')));
-      for (const reply of replies) expectToolSuccess(reply, 'whoami under load', TODO.verify);
-      for (const token of tokens.slice(20)) expectToolSuccess(await callTool(token, 'whoami'), 'whoami after the burst', TODO.verify);
+      for (const reply of replies) expectToolSuccess(reply, 'whoami under load', TODO.verify, TODO.caller);
+      for (const token of tokens.slice(20)) expectToolSuccess(await callTool(token, 'whoami'), 'whoami after the burst', TODO.verify, TODO.caller);
       expect(
         fetches.count,
         `25 requests should fetch the tenant's JWKS exactly once; it was fetched ${fetches.count} times. Create the remote JWKS once in createEntraVerifier, not per request (${TODO.verify}).`,
@@ -663,7 +680,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
 
     it('does not refetch the JWKS for every unknown kid, and picks up a rotated key once the cooldown has passed', async () => {
       const fetches = countJwksFetches();
-      expectToolSuccess(await callTool(await userToken('ada', ['tools.read']), 'whoami'), 'whoami with the current key', TODO.verify);
+      expectToolSuccess(await callTool(await userToken('ada', ['tools.read']), 'whoami'), 'whoami with the current key', TODO.verify, TODO.caller);
       const payload = await genuinePayload();
       const { privateKey } = await generateKeyPair('RS256');
       const flood = await Promise.all(
@@ -681,7 +698,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       vi.setSystemTime(Date.now() + 31_000);
       const before = fetches.count;
       const rotated = await callTool(await userToken('ada', ['tools.read']), 'whoami');
-      expectToolSuccess(rotated, 'whoami with a token signed by the newly rotated key', TODO.verify);
+      expectToolSuccess(rotated, 'whoami with a token signed by the newly rotated key', TODO.verify, TODO.caller);
       expect(fetches.count, 'A token with the new kid should make the verifier fetch the JWKS once more.').toBe(before + 1);
     });
   });
@@ -689,7 +706,7 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
   describe(`lesson ${options.lesson}: a token checked once stops working when it expires`, () => {
     it('refuses a token it accepted before, once that token has expired', async () => {
       const token = await userToken('ada', ['tools.read'], { exp: nowSeconds() + 120 });
-      expectToolSuccess(await callTool(token, 'whoami'), 'whoami with a token valid for two more minutes', TODO.verify);
+      expectToolSuccess(await callTool(token, 'whoami'), 'whoami with a token valid for two more minutes', TODO.verify, TODO.caller);
       // Past `exp` and past the clock tolerance: remembering an earlier check must not keep it alive.
       vi.useFakeTimers({ toFake: ['Date'] });
       vi.setSystemTime(Date.now() + 5 * 60_000);
