@@ -104,7 +104,7 @@ export async function createApp(config: WorkshopConfig, options: AppOptions = {}
   const originCheck = allowedOriginsOnly([config.baseUrl.origin, ...INSPECTOR_ORIGINS]);
   // TODO 5.5: A rate limit on refused requests (express-rate-limit): options.rateLimit ?? DEFAULT_RATE_LIMIT,
   // standard RateLimit headers (draft-8) without the legacy X-RateLimit-*, counting only failed responses
-  // (skipSuccessfulRequests), keyed by ipKeyGenerator(req.ip). Put it before `bearer` on every /mcp route.
+  // (skipSuccessfulRequests), keyed by ipKeyGenerator(req.ip). Put it right after originCheck on every /mcp route.
   // And a body limit: express.json({ limit: BODY_LIMIT }). See README, step 5.5.
   const jsonBody = express.json();
   // As in lesson 4: keys out of reach is a 503 with Retry-After, not a 401 (see verifier.ts).

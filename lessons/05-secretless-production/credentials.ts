@@ -64,7 +64,10 @@ export function managedIdentityCredential(managedIdentityClientId: string): Clie
   throw new CredentialError(`TODO 5.2: use the managed identity ${managedIdentityClientId} as a federated credential (README, step 5.2).`);
 }
 
-function statOrThrow(file: string, what: string) {
+/** Which file a helper reads: it decides the setting a "missing file" error names. */
+type CredentialFile = 'certificate' | 'private key';
+
+function statOrThrow(file: string, what: CredentialFile) {
   try {
     return statSync(file);
   } catch {
@@ -72,7 +75,7 @@ function statOrThrow(file: string, what: string) {
   }
 }
 
-function readOrThrow(file: string, what: string): string {
+function readOrThrow(file: string, what: CredentialFile): string {
   statOrThrow(file, what);
   try {
     return readFileSync(file, 'utf8');

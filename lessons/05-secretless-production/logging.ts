@@ -21,9 +21,10 @@ export const REDACTED = '[redacted]';
  * calls may log an error object or an MSAL result. `*` matches one level of any key.
  */
 export const REDACT_PATHS: string[] = [
-  // TODO 5.4: List every path where a credential can appear: the request's authorization and cookie
-  // headers (req.headers.authorization, …), and token, accessToken, refreshToken, assertion,
-  // client_assertion, … at the top level and one level down ('*.token'). See README, step 5.4.
+  // TODO 5.4: List every path where a credential can appear: req.headers.authorization and
+  // req.headers.cookie, and token, accessToken, access_token, refreshToken, refresh_token, idToken,
+  // id_token, assertion, client_assertion, clientAssertion and oboAssertion, each at the top level and
+  // one level down ('*.token'). See README, step 5.4.
 ];
 
 export interface LoggerOptions {

@@ -120,8 +120,10 @@ export function toolPermissionGate({ appIdUri, resourceMetadataUrl, audit }: Too
       if (permission && isAllowed(auth, permission, appIdUri)) {
         // TODO 5.6: A tool with a requiredRole needs that app role too: without it, answer 403 with a JSON
         // body { error: 'forbidden', error_description } and NO WWW-Authenticate challenge, and stop.
-        // Every decision gets one audit entry: audit({ oid, tool, decision: 'allowed' | 'denied', reason? }),
-        // here and where the scope is missing below. See README, step 5.6.
+        // Every tool call gets one audit entry, audit({ oid, tool, decision: 'allowed' | 'denied', reason? }):
+        // a denial where you refuse (here, and where the scope is missing below); an allowed call only
+        // once the whole request passes, just before next(), since a batch refused for a later tool runs
+        // nothing. See README, step 5.6.
         continue;
       }
 

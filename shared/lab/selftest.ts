@@ -14,7 +14,9 @@
  *   4. typecheck     `tsc --noEmit -p .` over the whole repository
  *   5. per lesson    the suite with LAB_TARGET=solutions passes, every test
  *   6. per lesson    the suite with LAB_TARGET=lessons fails at least one test: a starter that passes
- *                    leaves the learner nothing to do, which is an integrity failure
+ *                    leaves the learner nothing to do, which is an integrity failure; and every test
+ *                    that passes on the starter has 0 points in grading.json (an untouched workspace
+ *                    scores 0)
  *
  * It prints one line per step with its counts and ends with `N passed, N failed`, where N counts
  * integrity steps (a skipped step counts as neither). Exit code 1 when any step failed. Output of a
@@ -32,6 +34,7 @@ import { differingGivenFiles } from './givenFiles.ts';
 import { staleStarters } from './starters.ts';
 import { TRANSLATION, translationPairs, translationProblems } from './translations.ts';
 import { countTests, runSuite } from './suiteRun.ts';
+import { readGradingConfig, testPoints } from './gradingConfig.ts';
 
 /** Replayed output stays free of colour codes when this run goes to a log file rather than a terminal. */
 const plainOutput: NodeJS.ProcessEnv = process.stdout.isTTY ? {} : { NO_COLOR: '1' };
@@ -223,6 +226,16 @@ async function starterFails(lesson: Lesson, eventsDir: string): Promise<StepResu
   if (!counts) return { verdict: 'fail', detail: noReport(run), explain: run.output };
   const where = repoPath(lesson.lessonDir);
   if (counts.failed > 0) {
+    // What passes untouched checks given code: grading.json gives it 0, or an untouched workspace scores.
+    const { points } = testPoints(readGradingConfig(), lesson.number, run.events.tests.map((test) => test.fullName));
+    const scoring = run.events.tests.filter((test) => test.status === 'passed' && points.get(test.fullName)! > 0);
+    if (scoring.length > 0) {
+      return {
+        verdict: 'fail',
+        detail: `${where}: ${scoring.length} test(s) pass on the untouched starter and still score in grading.json`,
+        explain: `${scoring.map((test) => `  ${test.name}`).join('\n')}\nGive each 0 points under lesson ${lesson.number} in grading.json (it checks given code), or make it fail on the starter.`,
+      };
+    }
     return { verdict: 'pass', detail: `${where}: ${counts.failed} of ${tests(counts.total)} fail, as a starter should` };
   }
   if (counts.brokenFiles > 0) {

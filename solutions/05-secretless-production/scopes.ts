@@ -114,6 +114,9 @@ export function toolPermissionGate({ appIdUri, resourceMetadataUrl, audit }: Too
     const auth = req.auth;
     if (!auth) throw new Error('toolPermissionGate must run after requireBearerAuth.');
     const caller = callerOf(auth);
+    // Allowed calls are audited once the whole request goes through: a batch refused for a later
+    // tool runs nothing, and the audit trail must not say otherwise.
+    const allowed: string[] = [];
     for (const tool of calledTools(req.body)) {
       const permission = TOOL_PERMISSIONS[tool];
       if (permission && isAllowed(auth, permission, appIdUri)) {
@@ -125,7 +128,7 @@ export function toolPermissionGate({ appIdUri, resourceMetadataUrl, audit }: Too
           res.status(403).json({ error: 'forbidden', error_description: description });
           return;
         }
-        audit({ oid: caller.oid, tool, decision: 'allowed' });
+        allowed.push(tool);
         continue;
       }
 
@@ -146,6 +149,7 @@ export function toolPermissionGate({ appIdUri, resourceMetadataUrl, audit }: Too
       res.status(403).json({ error: 'insufficient_scope', error_description: description });
       return;
     }
+    for (const tool of allowed) audit({ oid: caller.oid, tool, decision: 'allowed' });
     next();
   };
 }

@@ -332,14 +332,15 @@ describe('lesson 5: no client secret — a certificate credential', () => {
   });
 
   it('refuses at start-up a certificate that has expired', async () => {
-    const expired = { certificatePath: path.join(workDir, 'expired', 'cert.pem'), privateKeyPath: path.join(workDir, 'expired', 'key.pem') };
+    // Named so that nothing but the server's own words can put "expired" in the error.
+    const expired = { certificatePath: path.join(workDir, 'lapsed', 'cert.pem'), privateKeyPath: path.join(workDir, 'lapsed', 'key.pem') };
     writeCertificateFiles(expired, await makeCertificate('expired', -1));
     const error = await start({ ownCredential: true, env: { ENTRA_API_CERTIFICATE_PATH: expired.certificatePath, ENTRA_API_PRIVATE_KEY_PATH: expired.privateKeyPath } }).then(
       () => undefined,
       (failure: Error) => failure,
     );
     expect(error, `An expired certificate makes every assertion fail (AADSTS700027 at the first tool call): refuse it at start-up (validTo) in ${TODO.certificate}.`).toBeInstanceOf(Error);
-    expect(error!.message, `The error should say the certificate expired; it said: ${error!.message}`).toMatch(/expired/i);
+    expect(error!.message, `The error should say the certificate expired; it said: ${error!.message}. See ${TODO.certificate}.`).toMatch(/expired/i);
   });
 
   it('a certificate Entra ID does not know is refused (AADSTS700027): the caller gets a tool error, the operator a log line, nobody a 5xx', async () => {
@@ -589,23 +590,23 @@ describe('lesson 5: the logger itself', () => {
     const lesson = await loadLesson();
     const logs = captureLogs();
     const logger = lesson.createLogger({ destination: logs.destination }) as { info(object: unknown, message: string): void; flush?: () => void };
-    const values = {
-      token: 'tok-top-level-1',
-      accessToken: 'tok-access-2',
-      access_token: 'tok-access-3',
-      refresh_token: 'tok-refresh-4',
-      assertion: 'tok-assertion-5',
-      client_assertion: 'tok-client-assertion-6',
-      oboAssertion: 'tok-obo-assertion-7',
-    };
-    logger.info(values, 'top level');
-    logger.info({ result: { accessToken: 'tok-nested-8', refreshToken: 'tok-nested-9' }, request: { client_assertion: 'tok-nested-10', assertion: 'tok-nested-11' } }, 'one level down');
-    logger.info({ req: { method: 'POST', url: '/mcp', headers: { authorization: 'Bearer tok-header-12', cookie: 'session=tok-cookie-13' } } }, 'a request');
+    // Where each secret sits in the log calls below: a leak names its field, not only its value.
+    const topLevel = { token: 'tok-top-level-1', accessToken: 'tok-access-2', access_token: 'tok-access-3', refresh_token: 'tok-refresh-4', assertion: 'tok-assertion-5', client_assertion: 'tok-client-assertion-6', oboAssertion: 'tok-obo-assertion-7' };
+    const oneLevelDown = { result: { accessToken: 'tok-nested-8', refreshToken: 'tok-nested-9' }, request: { client_assertion: 'tok-nested-10', assertion: 'tok-nested-11' } };
+    const request = { req: { method: 'POST', url: '/mcp', headers: { authorization: 'Bearer tok-header-12', cookie: 'session=tok-cookie-13' } } };
+    logger.info(topLevel, 'top level');
+    logger.info(oneLevelDown, 'one level down');
+    logger.info(request, 'a request');
     const text = logs.text();
     expect(logs.lines().length, `createLogger should write one JSON line per call to its destination. See ${FILES.logging}.`).toBe(3);
-    for (const secret of text.match(/tok-[a-z-]+-\d+/g) ?? []) {
-      throw new Error(`The log still shows "${secret}". Add its path to REDACT_PATHS (top level, and '*.' for one level down) in ${TODO.logs}.`);
-    }
+    const fields: Array<[string, string]> = [
+      ...Object.entries(topLevel).map(([key, value]): [string, string] => [key, value]),
+      ...Object.entries(oneLevelDown).flatMap(([parent, inner]) => Object.entries(inner).map(([key, value]): [string, string] => [`${parent}.${key} ('*.${key}')`, value])),
+      ['req.headers.authorization', request.req.headers.authorization],
+      ['req.headers.cookie', request.req.headers.cookie],
+    ];
+    const leaked = fields.filter(([, value]) => text.includes(value)).map(([field]) => field);
+    expect(leaked, `The log still shows the value of ${leaked.join(', ')}. Add each of these paths to REDACT_PATHS (at the top level, and with '*.' for one level down) in ${TODO.logs}.`).toEqual([]);
     expect(text, `Redacted values should read ${JSON.stringify('[redacted]')}. See ${TODO.logs}.`).toContain('[redacted]');
   });
 });
@@ -624,7 +625,7 @@ describe('lesson 5: rate limits, security headers and size limits', () => {
     expect(limited.headers.get('x-ratelimit-limit'), `Legacy X-RateLimit-* headers should be off (legacyHeaders: false). See ${TODO.limits}.`).toBeNull();
   });
 
-  it('does not count requests that succeed: a signed-in client is never slowed down', async () => {
+  it('does not count requests that succeed: a signed-in client never uses up the limit itself', async () => {
     const { mcpUrl, config } = await start({ rateLimit: { windowMs: 60_000, limit: 3 } });
     const token = await userToken(config, 'ada', ['tools.read']);
     for (let i = 0; i < 8; i++) {
@@ -693,13 +694,22 @@ describe('lesson 5: app roles for admin tools, and one audit line per tool call'
     await callTool(run.mcpUrl, ada, 'lookup_customer', { customerId: 'C-1001' });
     await callTool(run.mcpUrl, grace, 'send_mail', { to: 'someone@contoso.test', subject: 'Secret plans', body: 'x' });
     await callTool(run.mcpUrl, grace, 'export_customers');
+    // A batch refused for its second call runs nothing: no line may say its first call was allowed.
+    const batch = [
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'export_customers', arguments: {} } },
+    ];
+    const refused = await post(run.mcpUrl, JSON.stringify(batch), { authorization: `Bearer ${grace}` });
+    expect(refused.status, `A batch with export_customers, from Grace (no MCP.Admin), must be refused as a whole; got ${shown(refused)}. See ${TODO.audit}.`).toBe(403);
     const lines = auditLines(run);
     expect(
       lines.map((line) => [line.oid, line.tool, line.decision]),
-      `Expected one audit line per tool call: [oid, tool, decision]. Saw ${JSON.stringify(lines)}. Call audit() for every decision in the gate (${TODO.audit}).`,
+      `Expected one audit line per tool call: [oid, tool, decision], and for the refused batch (whoami, export_customers) only its denial, since nothing in it ran. ` +
+        `Saw ${JSON.stringify(lines)}. Call audit() where the gate refuses, and for allowed calls only once the whole request has passed (${TODO.audit}).`,
     ).toEqual([
       [ADA.oid, 'lookup_customer', 'allowed'],
       [GRACE.oid, 'send_mail', 'denied'],
+      [GRACE.oid, 'export_customers', 'denied'],
       [GRACE.oid, 'export_customers', 'denied'],
     ]);
     const text = JSON.stringify(lines);

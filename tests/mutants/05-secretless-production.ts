@@ -165,7 +165,7 @@ export default mutants([
     file: 'app.ts',
     find: `    skipSuccessfulRequests: true,\n`,
     replace: ``,
-    rule: 'only failed requests count: a signed-in client is never slowed down',
+    rule: 'only failed requests count: a signed-in client never uses up the limit itself',
     section: 'TODO 5.5',
   },
   {
@@ -212,9 +212,17 @@ export default mutants([
   {
     id: 'audit-with-personal-data',
     file: 'scopes.ts',
-    find: `        audit({ oid: caller.oid, tool, decision: 'allowed' });`,
-    replace: `        audit({ oid: caller.oid, tool, decision: 'allowed', ...({ name: caller.name, arguments: req.body?.params?.arguments } as object) });`,
+    find: `    for (const tool of allowed) audit({ oid: caller.oid, tool, decision: 'allowed' });`,
+    replace: `    for (const tool of allowed) audit({ oid: caller.oid, tool, decision: 'allowed', ...({ name: caller.name, arguments: req.body?.params?.arguments } as object) });`,
     rule: 'an audit line holds oid, tool and decision, and no other personal data',
+    section: 'TODO 5.6',
+  },
+  {
+    id: 'audit-allowed-before-the-batch-is-decided',
+    file: 'scopes.ts',
+    find: `        allowed.push(tool);`,
+    replace: `        audit({ oid: caller.oid, tool, decision: 'allowed' });`,
+    rule: 'a call the gate let through is audited only once the whole request passes: a refused batch ran nothing',
     section: 'TODO 5.6',
   },
   {
