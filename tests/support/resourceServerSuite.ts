@@ -390,7 +390,10 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
         tokens.push(await userToken('ada', ['tools.read'], { exp: nowSeconds() - 3600 }));
         tokens.push(await userToken('ada', ['tools.read'], { aud: APPS.webApp.clientId }));
         tokens.push(await userToken('ada', ['tools.read', 'mail.send']));
-        for (const token of tokens) await callTool(token, 'send_mail', { to: 'someone@contoso.example', subject: 'Hi', body: 'x' });
+        const replies = [];
+        for (const token of tokens) replies.push(await callTool(token, 'send_mail', { to: 'someone@contoso.example', subject: 'Hi', body: 'x' }));
+        // Only a server that accepts the valid token has an accepted path whose logs mean anything.
+        expectToolSuccess(replies.at(-1)!, 'send_mail with a valid token (the accepted request whose logs this test reads)', TODO.verify, TODO.obo);
         network.use(http.get(config.entra.jwksUri, () => HttpResponse.error()));
         tokens.push(await userToken('grace', ['tools.read']));
         await callTool(tokens.at(-1), 'whoami');
