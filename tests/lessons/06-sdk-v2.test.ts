@@ -250,6 +250,12 @@ describe('lesson 6: browsers (already in the starter)', () => {
       otherPort.headers.get('access-control-allow-origin'),
       `v2's Origin check compares host names only, so a page on http://localhost:9999 passes it; CORS must still name exact origins, not reflect any. Keep browserClients in ${DIR}/app.ts.`,
     ).toBeNull();
+    // An origin that merely starts like Inspector's is another site (a prefix match would let it read).
+    const lookalike = await ask('http://localhost:62740');
+    expect(lookalike.headers.get('access-control-allow-origin'), `A page on http://localhost:62740 is not Inspector (http://localhost:6274): CORS compares whole origins. Keep browserClients in ${DIR}/app.ts.`).toBeNull();
+    // The preflight decides whether a page may send the JSON POST at all.
+    const preflight = await fetch(mcpUrl, { method: 'OPTIONS', headers: { origin: 'http://localhost:9999', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' } });
+    expect(preflight.headers.get('access-control-allow-origin'), `The preflight from a page on http://localhost:9999 must not be allowed, or that page can send its JSON POST. Answer OPTIONS /mcp with browserClients (${DIR}/app.ts).`).toBeNull();
     const sandboxed = await ask('null');
     expect(sandboxed.status, `A sandboxed page (Origin: null) must get 403: v2's createMcpExpressApp refuses an Origin it cannot parse. Keep allowedOrigins in ${DIR}/app.ts.`).toBe(403);
   });

@@ -244,4 +244,100 @@ export default mutants([
     rule: 'a client-chosen tool name never reaches the challenge\'s syntax',
     section: 'TODO 4.4',
   },
+  {
+    id: 'graph-token-per-scope',
+    file: 'graph.ts',
+    // A cache of our own, by scope, beside MSAL's: the first caller's Graph token for everyone after.
+    find: `  async function graphTokenFor(auth: AuthInfo, scope: string): Promise<string> {
+    try {
+      const result = await msal.acquireTokenOnBehalfOf({
+        // The incoming token is the user's proof (its \`aud\` is our API, which OBO requires).
+        oboAssertion: auth.token,
+        scopes: [scope],
+      });
+      if (!result?.accessToken) throw new GraphAccessError('Entra ID returned no token for Microsoft Graph.');
+      return result.accessToken;`,
+    replace: `  const graphTokens = new Map<string, string>();
+  async function graphTokenFor(auth: AuthInfo, scope: string): Promise<string> {
+    if (graphTokens.has(scope)) return graphTokens.get(scope)!;
+    try {
+      const result = await msal.acquireTokenOnBehalfOf({
+        oboAssertion: auth.token,
+        scopes: [scope],
+      });
+      if (!result?.accessToken) throw new GraphAccessError('Entra ID returned no token for Microsoft Graph.');
+      graphTokens.set(scope, result.accessToken);
+      return result.accessToken;`,
+    rule: 'a Graph token speaks for one user: no cache of our own by scope (MSAL keys its cache by the incoming token)',
+    section: 'TODO 4.5',
+  },
+  {
+    id: 'obo-asks-for-every-graph-permission',
+    file: 'graph.ts',
+    find: `        scopes: [scope],`,
+    replace: `        scopes: ['User.Read', 'Mail.Send'],`,
+    rule: 'On-Behalf-Of asks for the one permission the tool needs',
+    section: 'TODO 4.5',
+  },
+  {
+    id: 'user-role-instead-of-scope',
+    file: 'scopes.ts',
+    find: `  return auth.scopes.includes(qualifiedScope(appIdUri, permission.scope));`,
+    replace: `  return auth.scopes.includes(qualifiedScope(appIdUri, permission.scope)) || (permission.appRole !== undefined && caller.roles.includes(permission.appRole));`,
+    rule: 'a user is judged by the scopes of the token, never by an app role',
+    section: 'TODO 4.4',
+  },
+  {
+    id: 'user-only-tool-given-an-app-role',
+    file: 'scopes.ts',
+    find: `  my_profile: { scope: SCOPES.read },`,
+    replace: `  my_profile: { scope: SCOPES.read, appRole: APP_ROLES.readAll },`,
+    rule: 'a tool that acts as the user in Graph has no app role: there must be a user',
+    section: 'TODO 4.4',
+  },
+  {
+    id: 'app-only-default-role',
+    file: 'scopes.ts',
+    find: `if (caller.appOnly) return permission.appRole !== undefined && caller.roles.includes(permission.appRole);`,
+    replace: `if (caller.appOnly) return caller.roles.includes(permission.appRole ?? APP_ROLES.admin);`,
+    rule: 'an app-only caller gets in only by the tool\'s own app role',
+    section: 'TODO 4.4',
+  },
+  {
+    id: 'offline-access-advertised',
+    file: 'scopes.ts',
+    find: `return Object.values(SCOPES).map((name) => qualifiedScope(appIdUri, name));`,
+    replace: `return [...Object.values(SCOPES).map((name) => qualifiedScope(appIdUri, name)), 'offline_access'];`,
+    rule: 'the metadata lists this API\'s scopes, never offline_access',
+    section: 'TODO 4.1',
+  },
+  {
+    id: 'clock-tolerance-of-an-hour',
+    file: 'verifier.ts',
+    find: `          clockTolerance: CLOCK_SKEW_SECONDS,`,
+    replace: `          clockTolerance: 3000,`,
+    rule: 'a little clock skew, not a token that is valid only later',
+    section: 'What jose checks',
+  },
+  {
+    id: 'verified-cache-keyed-by-payload',
+    file: 'verifiedTokens.ts',
+    find: `      const hit = verified.get(token);
+      if (hit && hit.until > now()) return hit.authInfo;
+      verified.delete(token);
+
+      const authInfo = await verifier.verifyAccessToken(token);
+      const expiresAtMs = (authInfo.expiresAt ?? 0) * 1000;
+      verified.set(token, `,
+    replace: `      const key = token.split('.')[1]!;
+      const hit = verified.get(key);
+      if (hit && hit.until > now()) return hit.authInfo;
+      verified.delete(key);
+
+      const authInfo = await verifier.verifyAccessToken(token);
+      const expiresAtMs = (authInfo.expiresAt ?? 0) * 1000;
+      verified.set(key, `,
+    rule: 'a verified token is remembered by its whole string, signature included',
+    section: 'What jose checks',
+  },
 ]);

@@ -270,6 +270,10 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(prm.scopes_supported ?? [], `PRM "scopes_supported" should list our scopes fully qualified: ${scope('tools.read')} and ${scope('mail.send')}. Pass scopesSupported (${TODO.prm}).`).toEqual(
         expect.arrayContaining([scope('tools.read'), scope('mail.send')]),
       );
+      expect(
+        prm.scopes_supported ?? [],
+        `PRM "scopes_supported" lists what this API grants; offline_access is Entra ID's to give, and a resource server must not advertise it (the 2026-07-28 MCP specification). Got ${JSON.stringify(prm.scopes_supported)}. See ${TODO.prm}.`,
+      ).not.toContain('offline_access');
     });
 
     it('answers a request without a token with 401 and a WWW-Authenticate header that points at the metadata', async () => {
@@ -346,6 +350,22 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       },
       { name: 'an expired token', todo: TODO.verify, header: () => withClaims({ iat: nowSeconds() - 7200, nbf: nowSeconds() - 7200, exp: nowSeconds() - 3600 }) },
       { name: 'a token that is not valid yet (nbf in the future)', todo: TODO.verify, header: () => withClaims({ iat: nowSeconds() + 3600, nbf: nowSeconds() + 3600, exp: nowSeconds() + 7200 }) },
+      {
+        name: 'a token valid only 15 minutes from now (clock skew allows a minute or two, not more)',
+        todo: TODO.verify,
+        header: () => withClaims({ iat: nowSeconds() + 900, nbf: nowSeconds() + 900, exp: nowSeconds() + 4500 }),
+      },
+      {
+        name: 'a genuine token with its signature replaced, right after the genuine token was accepted',
+        todo: TODO.verify,
+        header: async () => {
+          // A verified-token cache keyed by anything less than the whole token would take the forgery.
+          const genuine = await userToken('ada', ['tools.read', 'mail.send']);
+          expectToolSuccess(await callTool(genuine, 'whoami'), 'whoami with a valid token (before the same token is sent with another signature)', TODO.verify, TODO.caller);
+          const [header, payload] = genuine.split('.');
+          return bearer(`${header}.${payload}.${Buffer.from('not the signature').toString('base64url')}`);
+        },
+      },
       { name: 'a token from another issuer', todo: TODO.verify, header: () => withClaims({ iss: `https://sts.windows.net/${TENANT_ID}/` }) },
       {
         name: 'another tenant\'s token, signed with the same (shared) keys',
@@ -506,6 +526,33 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(send.status, `send_mail has no app role for app-only callers: the daemon must get 403, got ${shown(send)}. See ${TODO.gate}.`).toBe(403);
     });
 
+    it('never lets an app role stand in for a user\'s missing scope: Ada (MCP.Admin) with only mail.send cannot export customers', async () => {
+      const anonymous = await callTool(undefined, 'whoami');
+      expect(anonymous.status, `A call without a token must get 401 before any permission can be judged; got ${shown(anonymous)}. See ${TODO.prm}.`).toBe(401);
+      const reply = await callTool(await userToken('ada', ['mail.send']), 'export_customers');
+      const why =
+        reply.status === 401
+          ? `The token itself is valid, yet it was refused with 401: see ${TODO.verify}.`
+          : `Her app role MCP.Admin counts for the tool's own check, never instead of the scope; app roles let in app-only callers only (${TODO.gate}).`;
+      expect(reply.status, `A user's token is judged by its scopes: export_customers needs ${scope('tools.read')}, and Ada's token holds only mail.send, so expected 403, got ${shown(reply)}. ${why}`).toBe(403);
+    });
+
+    it('keeps every app-only caller out of the tools that act as a user in Graph, whatever roles it holds', async () => {
+      // An app that holds every role of the API, and no user behind it.
+      const token = await emulator.issueAccessToken({ client: APPS.daemon.clientId, scope: scope('.default'), claims: { roles: ['Tools.Read.All', 'MCP.Admin'] } });
+      expectToolSuccess(await callTool(token, 'whoami'), 'whoami for an app-only caller with the app role Tools.Read.All', TODO.gate, TODO.caller);
+      const seen = recordEvents();
+      for (const [name, args] of [['my_profile', {}], ['send_mail', { to: 'someone@contoso.example', subject: 'Hi', body: 'x' }]] as const) {
+        const reply = await callTool(token, name, args);
+        expect(
+          reply.status,
+          `${name} acts as the signed-in user in Graph (On-Behalf-Of), so it has no app role: an app-only caller must get 403 whatever roles it holds (here Tools.Read.All and MCP.Admin); got ${shown(reply)}. Give ${name} no appRole, and let an app-only caller in only by the tool's own appRole (${TODO.gate}).`,
+        ).toBe(403);
+      }
+      expect(oboGrants(seen), `An app-only token went to Entra ID for On-Behalf-Of: there is no user to act for. See ${TODO.gate}.`).toBe(0);
+      expect(graph.calls, `An app-only caller reached Microsoft Graph through a user-only tool. See ${TODO.gate}.`).toHaveLength(0);
+    });
+
     it('lets Ada (app role MCP.Admin) export customers, and refuses Grace', async () => {
       const ada = await callTool(await userToken('ada', ['tools.read']), 'export_customers');
       expectToolSuccess(ada, 'export_customers for Ada, whose token carries roles: ["MCP.Admin"] (pass the roles on in authInfo.extra.roles)', TODO.claims);
@@ -547,6 +594,30 @@ export function resourceServerSuite(options: ResourceServerSuiteOptions): Runnin
       expect(unavailable.text, `A 503 with Retry-After: 30 should tell the person to try again in 30 seconds; it said: ${said(unavailable.text)}. See ${TODO.graphErrors}.`).toMatch(/\b30\b/);
       await callWhileGraphFails(incoming, 'my_profile', 500);
       expectToolSuccess(await callTool(incoming, 'my_profile'), 'my_profile after Graph recovered', TODO.obo);
+    });
+
+    it('gives every user a Graph token of their own, asking for just the permission the tool needs', async () => {
+      const asked: string[] = [];
+      network.use(
+        http.post(emulator.endpoints.token, async ({ request }) => {
+          const form = new URLSearchParams(await request.clone().text());
+          if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer') asked.push(form.get('scope') ?? '');
+          // No response: msw hands the request on to the emulator.
+        }),
+      );
+      const ada = expectToolSuccess(await callTool(await userToken('ada', ['tools.read']), 'my_profile'), 'my_profile for Ada', TODO.obo);
+      expect(ada, `my_profile should return Ada's Graph profile. See ${TODO.obo}.`).toContain('Ada Lovelace');
+      const grace = expectToolSuccess(await callTool(await userToken('grace', ['tools.read']), 'my_profile'), 'my_profile for Grace, right after Ada', TODO.obo);
+      expect(
+        grace,
+        `Right after Ada, my_profile for Grace answered with someone else's profile: ${said(grace, 120)}. A Graph token speaks for the user it was obtained for: call acquireTokenOnBehalfOf with the caller's own token every time (MSAL's cache is keyed by that token), never keep Graph tokens of your own by scope or by client. See ${TODO.obo}.`,
+      ).toContain('Grace Hopper');
+      expect(graph.calls.map((call) => call.oid), `Graph should have seen Ada's token, then Grace's. See ${TODO.obo}.`).toEqual([ADA.oid, GRACE.oid]);
+      const scopesAsked = asked.map((scopes) => scopes.split(' ').filter((name) => !['openid', 'profile', 'offline_access'].includes(name)));
+      expect(
+        scopesAsked.every((names) => names.length === 1 && /User\.Read$/.test(names[0]!)),
+        `my_profile needs User.Read only, so the On-Behalf-Of request asks for that one permission (pass the tool's scope as it is: a token that could also send mail is more than /me needs, and a user who never consented to Mail.Send could not read a profile at all). The requests asked for: ${JSON.stringify(asked)}. See ${TODO.obo}.`,
+      ).toBe(true);
     });
 
     it('the same caller\'s next call takes the Graph token from MSAL\'s cache, with no second On-Behalf-Of request', async () => {
