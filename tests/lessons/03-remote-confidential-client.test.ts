@@ -525,6 +525,23 @@ describe('lesson 3: Entra ID out of reach', () => {
 
     network.resetHandlers();
     expect((await profileOf(mcp)).displayName, `Once Entra ID answers again, the same session should work: a network failure must not end it (${at('TODO 3.9', 'graphTokens')}).`).toBe('Ada Lovelace');
+
+    // An answer from Entra ID that is an outage, not a verdict on the user: the session stays too.
+    network.use(
+      http.post(emulator.endpoints.token, () =>
+        HttpResponse.json({ error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred. Please try again.', error_codes: [90033] }, { status: 503 }),
+      ),
+    );
+    const outage = (await mcp.callTool({ name: TOOL, arguments: {} }).catch((error: unknown) => {
+      throw new Error(`With Entra ID answering 503, ${TOOL} should answer with an error result; the call failed: ${firstLine(error)}. See ${at('TODO 3.10', 'tools')}.`);
+    })) as CallToolResult;
+    expect(outage.isError, `With Entra ID answering 503, ${TOOL} should return an error result; it answered: ${said(resultText(outage), 200)}. See ${at('TODO 3.10', 'tools')}.`).toBe(true);
+    expect(
+      resultText(outage),
+      `A 503 temporarily_unavailable from Entra ID is an outage, not a reason to sign in again; it said: ${said(resultText(outage))}. Only InteractionRequiredAuthError and invalid_grant become SignInRequiredError (${at('TODO 3.9', 'entra')}).`,
+    ).not.toMatch(/sign in again/i);
+    network.resetHandlers();
+    expect((await profileOf(mcp)).displayName, `Once Entra ID answers again after its 503, the same session should work: an outage must not end it. Only InteractionRequiredAuthError and invalid_grant end a session (${at('TODO 3.9', 'entra')}).`).toBe('Ada Lovelace');
   });
 });
 
@@ -688,6 +705,33 @@ describe('lesson 3: requests and answers that count once, and only for this serv
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'Refused authorization requests');
   });
 
+  it('an authorization code not redeemed within its lifetime (codeSeconds) is refused', async () => {
+    const h = await start({ codeSeconds: 60 });
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const back = await approveAndSignIn(new Browser(), authorizationUrl, 'ada', isAt(oauth.redirectUrl));
+    const code = back.kind === 'redirect' ? back.location.searchParams.get('code') : null;
+    expect(code, `The flow should end at the client's redirect URI with a code; it gave ${describeStop(back)}. See ${at('TODO 3.5', 'callback')}.`).toBeTruthy();
+    h.advance(61);
+    const late = await postForm(h, '/token', { grant_type: 'authorization_code', code: code!, code_verifier: oauth.codeVerifier(), redirect_uri: oauth.redirectUrl, client_id: oauth.clientId! });
+    expect(
+      late.status,
+      `A code presented 61 seconds after it was issued, with codeSeconds = 60, got ${late.status} ${JSON.stringify(late.body)}. A code is good for a short time only (RFC 6749 §4.1.2): store it for codeSeconds (completeSignIn, ${at('TODO 3.5', 'callback')}), and refuse one that is gone (400 invalid_grant, ${at('TODO 3.6', 'tokens')}).`,
+    ).toBe(400);
+  });
+
+  it('a consent form sent without the Approve button approves nothing', async () => {
+    const h = await start();
+    const { oauth, authorizationUrl } = await startAuthorization(h);
+    const browser = new Browser();
+    const stopAt = (url: URL) => isAt(oauth.redirectUrl)(url) || url.href.startsWith(emulator.endpoints.authorize);
+    const form = await openConsent(browser, authorizationUrl, stopAt);
+    const answer = await browser.submit(form.form, undefined, {}, { stopAt });
+    expect(
+      answer.kind === 'redirect' && answer.location.href.startsWith(emulator.endpoints.authorize),
+      `The consent form, sent without a decision (no button: a script or a forged request), went on to Entra ID's sign-in as if approved. Only decision=approve approves; anything else is a refusal. See decideConsent (${at('TODO 3.4', 'consent')}).`,
+    ).toBe(false);
+  });
+
   it('a consent page is answered once, and Entra ID\'s answer at /auth/callback counts once', async () => {
     const h = await start();
     const { oauth, authorizationUrl } = await startAuthorization(h);
@@ -724,7 +768,8 @@ describe('lesson 3: requests and answers that count once, and only for this serv
 
   it('/register accepts only https or loopback http redirect URIs (given code: RegisteredClients in clients.ts)', async () => {
     const h = await start();
-    for (const uri of ['http://attacker.example/callback', 'javascript:alert(1)', 'data:text/html,hello']) {
+    // localhost.attacker.example only starts like a loopback name: it is another host.
+    for (const uri of ['http://attacker.example/callback', 'http://localhost.attacker.example/callback', 'javascript:alert(1)', 'data:text/html,hello']) {
       const { status, body } = await registerClient(h, [uri]);
       expect(
         status,
@@ -807,6 +852,10 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     const { mcp, oauth } = await signInWithSdkClient(h, 'ada');
     const first = oauth.tokens()!;
     expect(first.expires_in, `The token response should say when the access token expires (expires_in, in seconds). See ${at('TODO 3.6', 'tokens')}.`).toBeGreaterThan(0);
+    expect(
+      first.expires_in,
+      `These access tokens live 60 seconds, so expires_in is at most 60 (seconds, RFC 6749 §5.1); it said ${first.expires_in}, and a client that believes it refreshes too late. Keep issueTokens as given (${FILES.tokens}).`,
+    ).toBeLessThanOrEqual(60);
     h.advance(61);
     expectChallenge(await postMcp(h, bearer(first.access_token)), h, 'An access token past its lifetime', `Store access tokens for accessTokenSeconds only (issueTokens), and refuse what the store no longer has (verifyAccessToken, ${at('TODO 3.7', 'tokens')}).`);
 
@@ -897,7 +946,7 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     expect(refresh.status, `A refresh token whose session has expired must be refused (400 invalid_grant); it got ${refresh.status} ${JSON.stringify(refresh.body)}. See ${at('TODO 3.8', 'tokens')}.`).toBe(400);
   });
 
-  it('revoking the refresh token (logout) ends the session: the access token gets 401 and cannot be refreshed', async () => {
+  it('revoking either token (logout) ends the session: the access token gets 401 and cannot be refreshed', async () => {
     const h = await start();
     const { oauth } = await signInWithSdkClient(h, 'ada');
     const tokens = oauth.tokens()!;
@@ -906,6 +955,18 @@ describe('lesson 3: sessions refresh, expire and end', () => {
     expectChallenge(await postMcp(h, bearer(tokens.access_token)), h, 'An access token after logout (its refresh token was revoked)', `Revoking either token ends its session (revokeToken, ${at('TODO 3.8', 'tokens')}).`);
     const refresh = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: oauth.clientId! });
     expect(refresh.status, `A revoked refresh token must be refused (400); it got ${refresh.status}. See ${at('TODO 3.8', 'tokens')}.`).toBe(400);
+
+    // RFC 7009 lets a client revoke either token: the access token ends the session just the same.
+    const again = (await signInWithSdkClient(h, 'ada')).oauth;
+    const second = again.tokens()!;
+    const revokeAccess = await postForm(h, '/revoke', { token: second.access_token, token_type_hint: 'access_token', client_id: again.clientId! });
+    expect(revokeAccess.status, `POST /revoke of an access token should answer 200 (RFC 7009); it got ${revokeAccess.status} ${JSON.stringify(revokeAccess.body)}. See revokeToken (${at('TODO 3.8', 'tokens')}).`).toBe(200);
+    expectChallenge(await postMcp(h, bearer(second.access_token)), h, 'An access token after it was revoked (logout)', `revokeToken must find the access token as well as the refresh token, and end its session (${at('TODO 3.8', 'tokens')}).`);
+    const refreshAfter = await postForm(h, '/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token!, client_id: again.clientId! });
+    expect(
+      refreshAfter.status,
+      `After the access token was revoked, its session's refresh token still refreshed (${refreshAfter.status}): revoking either token signs the session out. See revokeToken (${at('TODO 3.8', 'tokens')}).`,
+    ).toBe(400);
   });
 
   it('an expired Entra ID token behind a live session is renewed silently, again and again, without the user', async () => {
