@@ -15,7 +15,7 @@ import { decodeJwt } from 'jose';
 import { http, HttpResponse } from 'msw';
 import { loadConfig, type WorkshopConfig } from '../../shared/config.ts';
 import { APPS, findUser } from '../../shared/emulator/directory.ts';
-import { Browser, type Stop } from '../support/browser.ts';
+import { Browser, signIn, type Stop } from '../support/browser.ts';
 import { listenOnFreePort, shortPath, type Listening } from '../support/harness.ts';
 import { emulator, graph, recordEvents } from '../support/lab.ts';
 import { resultText, said } from '../support/mcp.ts';
@@ -444,6 +444,41 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
     expect(graphCall!.token, 'Graph must get the Entra ID token from the session, never the token the MCP client sent us.').not.toBe(tokens.access_token);
     expect(decodeJwt(graphCall!.token!).azp ?? decodeJwt(graphCall!.token!).appid, 'The Graph token should belong to the web app (our confidential client).').toBe(APPS.webApp.clientId);
     expectOnlyRegisteredRedirects(h, [oauth.redirectUrl], 'The whole flow');
+  });
+
+  it('each Entra sign-in keeps that user\'s tokens and no one else\'s (EntraClient, one per server)', async () => {
+    const h = await start();
+    const lesson = await importLesson(LESSON, 'entra.ts');
+    type Client = {
+      generatePkce(): Promise<{ verifier: string; challenge: string }>;
+      signInUrl(o: { state: string; codeChallenge: string }): Promise<string>;
+      redeemCode(o: { code: string; codeVerifier: string }): Promise<{ homeAccountId: string; tokenCache: string }>;
+    };
+    const EntraClient = requireExport<new (config: WorkshopConfig) => Client>(lesson, 'EntraClient', FILES.entra);
+    // One client for the server's life, as createApp keeps it: two people sign in through it, one after the other.
+    const entra = new EntraClient(h.config);
+    const caches: Array<{ user: string; homeAccountId: string; accounts: string[]; refreshTokens: number }> = [];
+    for (const user of ['ada', 'grace']) {
+      const pkce = await entra.generatePkce();
+      const attempt = async <T,>(step: () => Promise<T>, what: string, todo: string): Promise<T> => {
+        try {
+          return await step();
+        } catch (error) {
+          throw new Error(`${what} failed for ${user}: ${firstLine(error)}. See ${at(todo, 'entra')}.`);
+        }
+      };
+      const url = await attempt(() => entra.signInUrl({ state: `state-${user}`, codeChallenge: pkce.challenge }), 'signInUrl', 'TODO 3.4');
+      const { params } = await signIn(url, user, { redirectUri: h.config.callbackUrl.href });
+      const signedIn = await attempt(() => entra.redeemCode({ code: params.get('code') ?? '', codeVerifier: pkce.verifier }), 'redeemCode', 'TODO 3.5');
+      const cache = JSON.parse(signedIn.tokenCache) as { Account?: Record<string, { home_account_id: string }>; RefreshToken?: Record<string, unknown> };
+      caches.push({ user, homeAccountId: signedIn.homeAccountId, accounts: Object.values(cache.Account ?? {}).map((account) => account.home_account_id), refreshTokens: Object.keys(cache.RefreshToken ?? {}).length });
+    }
+    for (const { user, homeAccountId, accounts, refreshTokens } of caches) {
+      expect(
+        { accounts, refreshTokens },
+        `The MSAL cache of ${user}'s sign-in should hold ${user}'s account and refresh token only; it holds ${accounts.length} account(s) (${accounts.join(', ')}) and ${refreshTokens} refresh token(s). A session keeps one user's Entra tokens and no one else's: make a new ConfidentialClientApplication for each use, never one shared by everyone (msal() in ${FILES.entra}, ${at('TODO 3.5', 'entra')}).`,
+      ).toEqual({ accounts: [homeAccountId], refreshTokens: 1 });
+    }
   });
 
   it('two users signed in at once each see only their own profile, whatever the request body says', async () => {

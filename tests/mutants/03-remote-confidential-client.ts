@@ -279,4 +279,35 @@ export default mutants([
     rule: 'only an explicit Approve approves',
     section: 'TODO 3.4',
   },
+  {
+    id: 'one-msal-app-for-everyone',
+    file: 'entra.ts',
+    find: `  private msal(): ConfidentialClientApplication {
+    return new ConfidentialClientApplication({
+      auth: {
+        clientId: this.config.entra.webClientId,
+        // A secret proves this server is the registered web app. Lesson 5 replaces it with a credential that cannot leak.
+        clientSecret: this.config.entra.webClientSecret,
+        ...this.config.entra.msal,
+      },
+      // Warnings only, on stderr, and never personal data or tokens.
+      system: { loggerOptions: { logLevel: LogLevel.Warning, piiLoggingEnabled: false, loggerCallback: (_level, message) => console.error(\`[msal] \${message}\`) } },
+    });
+  }`,
+    replace: `  private shared?: ConfidentialClientApplication;
+  private msal(): ConfidentialClientApplication {
+    return (this.shared ??= new ConfidentialClientApplication({
+      auth: {
+        clientId: this.config.entra.webClientId,
+        // A secret proves this server is the registered web app. Lesson 5 replaces it with a credential that cannot leak.
+        clientSecret: this.config.entra.webClientSecret,
+        ...this.config.entra.msal,
+      },
+      // Warnings only, on stderr, and never personal data or tokens.
+      system: { loggerOptions: { logLevel: LogLevel.Warning, piiLoggingEnabled: false, loggerCallback: (_level, message) => console.error(\`[msal] \${message}\`) } },
+    }));
+  }`,
+    rule: 'a session holds one user\'s Entra tokens and no one else\'s',
+    section: 'Sessions: expire, refresh, revoke',
+  },
 ]);
