@@ -449,12 +449,12 @@ describe('lesson 3: an MCP client signs in through the consent page and Entra ID
   it('each Entra sign-in keeps that user\'s tokens and no one else\'s (EntraClient, one per server)', async () => {
     const h = await start();
     const lesson = await importLesson(LESSON, 'entra.ts');
-    type Client = {
+    type UpstreamClient = {
       generatePkce(): Promise<{ verifier: string; challenge: string }>;
       signInUrl(o: { state: string; codeChallenge: string }): Promise<string>;
       redeemCode(o: { code: string; codeVerifier: string }): Promise<{ homeAccountId: string; tokenCache: string }>;
     };
-    const EntraClient = requireExport<new (config: WorkshopConfig) => Client>(lesson, 'EntraClient', FILES.entra);
+    const EntraClient = requireExport<new (config: WorkshopConfig) => UpstreamClient>(lesson, 'EntraClient', FILES.entra);
     // One client for the server's life, as createApp keeps it: two people sign in through it, one after the other.
     const entra = new EntraClient(h.config);
     const caches: Array<{ user: string; homeAccountId: string; accounts: string[]; refreshTokens: number }> = [];

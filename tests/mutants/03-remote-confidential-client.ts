@@ -283,30 +283,12 @@ export default mutants([
     id: 'one-msal-app-for-everyone',
     file: 'entra.ts',
     find: `  private msal(): ConfidentialClientApplication {
-    return new ConfidentialClientApplication({
-      auth: {
-        clientId: this.config.entra.webClientId,
-        // A secret proves this server is the registered web app. Lesson 5 replaces it with a credential that cannot leak.
-        clientSecret: this.config.entra.webClientSecret,
-        ...this.config.entra.msal,
-      },
-      // Warnings only, on stderr, and never personal data or tokens.
-      system: { loggerOptions: { logLevel: LogLevel.Warning, piiLoggingEnabled: false, loggerCallback: (_level, message) => console.error(\`[msal] \${message}\`) } },
-    });
-  }`,
+    return new ConfidentialClientApplication({`,
+    // "Create the MSAL app once": every session's cache then lives in the same app.
     replace: `  private shared?: ConfidentialClientApplication;
   private msal(): ConfidentialClientApplication {
-    return (this.shared ??= new ConfidentialClientApplication({
-      auth: {
-        clientId: this.config.entra.webClientId,
-        // A secret proves this server is the registered web app. Lesson 5 replaces it with a credential that cannot leak.
-        clientSecret: this.config.entra.webClientSecret,
-        ...this.config.entra.msal,
-      },
-      // Warnings only, on stderr, and never personal data or tokens.
-      system: { loggerOptions: { logLevel: LogLevel.Warning, piiLoggingEnabled: false, loggerCallback: (_level, message) => console.error(\`[msal] \${message}\`) } },
-    }));
-  }`,
+    if (this.shared) return this.shared;
+    return this.shared = new ConfidentialClientApplication({`,
     rule: 'a session holds one user\'s Entra tokens and no one else\'s',
     section: 'Sessions: expire, refresh, revoke',
   },
